@@ -84,9 +84,15 @@ void appendTimestamp(std::string& out) {
 
 }  // namespace
 
-void setLevel(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-void setJson(bool json) { g_json.store(json, std::memory_order_relaxed); }
+void setLevel(Level level) {
+  g_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
+Level level() {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
+void setJson(bool json) {
+  g_json.store(json, std::memory_order_relaxed);
+}
 
 bool parseLevel(std::string_view name, Level& out) {
   for (Level l : {Level::Debug, Level::Info, Level::Warn, Level::Error}) {
@@ -94,7 +100,8 @@ bool parseLevel(std::string_view name, Level& out) {
     if (name.size() == n.size()) {
       bool eq = true;
       for (size_t i = 0; i < n.size(); ++i) {
-        if ((name[i] | 0x20) != n[i]) eq = false;
+        if ((name[i] | 0x20) != n[i])
+          eq = false;
       }
       if (eq) {
         out = l;
@@ -152,7 +159,8 @@ void write(Level level, std::string_view event, std::string_view message,
   size_t off = 0;
   while (off < line.size()) {
     ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
-    if (n <= 0) break;
+    if (n <= 0)
+      break;
     off += static_cast<size_t>(n);
   }
 }

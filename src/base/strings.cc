@@ -5,22 +5,27 @@
 namespace mgw {
 
 bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
+    if (asciiLower(a[i]) != asciiLower(b[i]))
+      return false;
   }
   return true;
 }
 
 std::string toLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = asciiLower(c);
+  for (char& c : out)
+    c = asciiLower(c);
   return out;
 }
 
 std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -40,10 +45,12 @@ std::vector<std::string_view> splitList(std::string_view s, char sep) {
 }
 
 std::optional<uint64_t> parseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;  // 19 digits always fit in uint64_t
+  if (s.empty() || s.size() > 19)
+    return std::nullopt;  // 19 digits always fit in uint64_t
   uint64_t v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
+    if (c < '0' || c > '9')
+      return std::nullopt;
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
   return v;

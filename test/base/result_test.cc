@@ -6,7 +6,8 @@ namespace mgw {
 namespace {
 
 Result<int> half(int v) {
-  if (v % 2 != 0) return makeError("odd", "value is odd");
+  if (v % 2 != 0)
+    return makeError("odd", "value is odd");
   return v / 2;
 }
 

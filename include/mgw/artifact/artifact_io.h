@@ -15,7 +15,8 @@ inline constexpr int kFormatVersion = 1;
 
 // Serialises `artifact` into the file bytes. With a non-empty `ed25519_private_key_pem`, the
 // payload is signed and the signature stored in the header.
-Result<std::string> serialize(const Artifact& artifact, std::string_view ed25519_private_key_pem = {});
+Result<std::string> serialize(const Artifact& artifact,
+                              std::string_view ed25519_private_key_pem = {});
 
 // Parses and checks file bytes: magic, format version, SHA-256 of the payload, and, when
 // `ed25519_public_key_pem` is non-empty, a valid signature (a missing signature is an error then).

@@ -122,11 +122,11 @@ struct Resource {
   bool disable_security = false;
   std::vector<AuthScheme> auth;  // effective schemes; empty with !disable_security = oauth2
   bool app_security_optional = false;
-  std::vector<std::string> scopes;  // any-of
-  std::string throttling_tier;      // resource tier ("" = none)
-  std::vector<Interceptor> request_interceptors;   // effective order: API then resource
-  std::vector<Interceptor> response_interceptors;  // effective order: resource then API
-  std::string request_schema;                      // JSON Schema as JSON text ("" = none)
+  std::vector<std::string> scopes;                      // any-of
+  std::string throttling_tier;                          // resource tier ("" = none)
+  std::vector<Interceptor> request_interceptors;        // effective order: API then resource
+  std::vector<Interceptor> response_interceptors;       // effective order: resource then API
+  std::string request_schema;                           // JSON Schema as JSON text ("" = none)
   std::map<std::string, std::string> response_schemas;  // status ("200", "default") -> schema
   SourceRef source;
 };

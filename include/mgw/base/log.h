@@ -24,18 +24,27 @@ bool parseLevel(std::string_view name, Level& out);
 void write(Level level, std::string_view event, std::string_view message,
            std::initializer_list<Field> fields = {});
 
-inline bool enabled(Level l) { return static_cast<int>(l) >= static_cast<int>(level()); }
+inline bool enabled(Level l) {
+  return static_cast<int>(l) >= static_cast<int>(level());
+}
 
-inline void debug(std::string_view event, std::string_view msg, std::initializer_list<Field> f = {}) {
-  if (enabled(Level::Debug)) write(Level::Debug, event, msg, f);
+inline void debug(std::string_view event, std::string_view msg,
+                  std::initializer_list<Field> f = {}) {
+  if (enabled(Level::Debug))
+    write(Level::Debug, event, msg, f);
 }
-inline void info(std::string_view event, std::string_view msg, std::initializer_list<Field> f = {}) {
-  if (enabled(Level::Info)) write(Level::Info, event, msg, f);
+inline void info(std::string_view event, std::string_view msg,
+                 std::initializer_list<Field> f = {}) {
+  if (enabled(Level::Info))
+    write(Level::Info, event, msg, f);
 }
-inline void warn(std::string_view event, std::string_view msg, std::initializer_list<Field> f = {}) {
-  if (enabled(Level::Warn)) write(Level::Warn, event, msg, f);
+inline void warn(std::string_view event, std::string_view msg,
+                 std::initializer_list<Field> f = {}) {
+  if (enabled(Level::Warn))
+    write(Level::Warn, event, msg, f);
 }
-inline void error(std::string_view event, std::string_view msg, std::initializer_list<Field> f = {}) {
+inline void error(std::string_view event, std::string_view msg,
+                  std::initializer_list<Field> f = {}) {
   write(Level::Error, event, msg, f);
 }
 

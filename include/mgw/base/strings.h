@@ -9,7 +9,9 @@
 
 namespace mgw {
 
-inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
+inline char asciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+}
 
 // ASCII case-insensitive equality (HTTP field names, TOML section names).
 bool iequals(std::string_view a, std::string_view b);

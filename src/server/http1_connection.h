@@ -1,0 +1,104 @@
+// Downstream HTTP/1.1 connection: reads requests with the strict codec, runs one Stream at a time
+// (pipelined requests wait in the input buffer), writes responses, and enforces the slow-client
+// deadlines. An idle keep-alive connection holds no read or write buffer: it waits for
+// readability and reads into the worker's shared scratch buffer.
+//
+// Threading: lives on one worker's io_context.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+
+#include "mgw/http/http1_codec.h"
+#include "server/stream.h"
+
+namespace mgw::server {
+
+class Worker;
+
+class Http1Connection final : public DownstreamSink,
+                              public std::enable_shared_from_this<Http1Connection> {
+ public:
+  Http1Connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+  ~Http1Connection() override;
+
+  void start();
+  // The worker is draining: idle connections close now, busy ones after their response.
+  void onDrain();
+
+  // DownstreamSink
+  void sendResponseHead(http::ResponseHead& head, bool end_stream) override;
+  void sendResponseData(std::string_view data, bool end_stream) override;
+  void resetStream(const char* reason) override;
+  void sendContinue() override;
+  void pauseRequestBody(bool paused) override;
+  size_t pendingResponseBytes() const override { return out_.size() + writing_.size(); }
+  std::string_view peerAddress() const override { return peer_; }
+  bool peerIsV6() const override { return peer_v6_; }
+  bool secure() const override { return false; }
+  int downstreamVersionMinor() const override { return version_minor_; }
+
+ private:
+  // Connection phases.
+  enum class Phase {
+    WaitingHead,       // between requests or reading a request head
+    ReadingBody,       // request head done, body streaming to the Stream
+    AwaitingResponse,  // request complete, response in progress (pipelined bytes wait)
+    Lingering,         // response sent, write side shut, draining input before close
+    Closed,
+  };
+  // What the single connection timer currently measures.
+  enum class TimerKind { None, HeadDeadline, BodyIdle, KeepAliveIdle, Linger };
+
+  void startRead();
+  void onReadable();
+  void onPeerClosed();
+  void process();
+  void beginRequest(http::RequestHead&& head);
+  void rejectRequest(int status, const char* reason);
+  void failBody(int status, const char* reason);
+  void onResponseComplete();
+  void exchangeDone();
+  void flush();
+  void onWritten();
+  void closeAfterFlush();
+  void linger();
+  void closeNow();
+  void armTimer(TimerKind kind, int64_t ms);
+  void cancelTimer();
+  void onTimer();
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  TimerKind timer_kind_ = TimerKind::None;
+  Phase phase_ = Phase::WaitingHead;
+  std::string peer_;
+  bool peer_v6_ = false;
+  std::string in_;
+  std::string out_;
+  std::string writing_;
+  http1::RequestParser parser_;
+  http1::BodyDecoder body_;
+  http::RequestHead head_;
+  std::unique_ptr<Stream> stream_;
+  int version_minor_ = 1;
+  bool read_in_flight_ = false;
+  bool write_in_flight_ = false;
+  bool body_paused_ = false;
+  bool head_bytes_seen_ = false;  // some bytes of the current request head arrived
+  bool request_complete_ = false;
+  bool response_started_ = false;
+  bool response_complete_ = false;
+  bool response_chunked_ = false;  // chunked framing applied to response data
+  bool response_until_close_ = false;
+  bool close_after_response_ = false;
+  bool close_after_flush_ = false;
+  bool peer_closed_ = false;
+  bool exchange_done_posted_ = false;
+  size_t linger_bytes_ = 0;  // input discarded while lingering
+};
+
+}  // namespace mgw::server

@@ -1,0 +1,97 @@
+#include "server/runtime.h"
+
+#include "filters/interceptor/unsupported_interceptor_filter.h"
+#include "filters/security/fail_closed_filter.h"
+#include "mgw/base/log.h"
+
+namespace mgw::server {
+namespace {
+
+constexpr int64_t kDefaultEndpointTimeoutMs = 60000;  // WSO2 advanceEndpointConfig default
+
+Result<std::unique_ptr<upstream::EndpointRuntime>> buildEndpoint(
+    const artifact::Endpoint& ep, upstream::Side side, const config::GatewayConfig& config) {
+  const char* side_name = side == upstream::Side::Production ? "prod" : "sand";
+  std::vector<upstream::Url> urls;
+  for (size_t i = 0; i < ep.urls.size(); ++i) {
+    std::string key = ep.name + "_" + side_name + "_endpoint_" + std::to_string(i);
+    const std::string* override_url = config.getEndpointOverride(key);
+    const std::string& text = override_url ? *override_url : ep.urls[i].url;
+    auto url = upstream::parseUrl(text);
+    if (!url) {
+      return makeError(
+          "config.bad_endpoint",
+          (override_url ? "--" + key + ": " : "endpoint " + ep.name + ": ") + url.error().message);
+    }
+    if (override_url) {
+      log::info("endpoint.override", "endpoint URL overridden", {{"key", key}, {"url", text}});
+    }
+    urls.push_back(std::move(*url));
+  }
+  int64_t timeout = ep.advance.timeout_ms.value_or(kDefaultEndpointTimeoutMs);
+  return std::make_unique<upstream::EndpointRuntime>(ep.name, ep.type, std::move(urls), timeout);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
+                                              config::GatewayConfig config) {
+  auto rt = std::make_unique<Runtime>();
+  rt->artifact = std::move(artifact);
+  rt->config = std::move(config);
+  const config::ListenerConfig& lc = rt->config.listener;
+  rt->limits.max_uri_length = static_cast<size_t>(lc.max_uri_length);
+  rt->limits.max_header_bytes = static_cast<size_t>(lc.max_header_size);
+  rt->limits.max_header_count = static_cast<size_t>(lc.max_header_count);
+  rt->max_body_bytes = lc.max_entity_body_size;
+  rt->routes = std::make_unique<router::RouteTable>(rt->artifact);
+
+  std::string auth_header = "Authorization";
+  if (const std::string* h = rt->config.get("authConfig.authorizationHeader"))
+    auth_header = *h;
+  auto security = std::make_shared<filters::FailClosedSecurityFilter>(auth_header);
+
+  rt->endpoints.resize(rt->artifact.endpoints.size());
+  auto useEndpoint = [&](uint32_t index, upstream::Side side) -> Status {
+    if (index >= rt->endpoints.size()) {
+      return makeError("artifact.malformed", "endpoint index out of range");
+    }
+    auto& slot = rt->endpoints[index][static_cast<size_t>(side)];
+    if (slot)
+      return {};
+    auto built = buildEndpoint(rt->artifact.endpoints[index], side, rt->config);
+    if (!built)
+      return built.error();
+    slot = std::move(*built);
+    return {};
+  };
+
+  for (const artifact::Api& api : rt->artifact.apis) {
+    auto& api_chains = rt->chains.emplace_back();
+    for (const artifact::Resource& res : api.resources) {
+      filter::FilterChain chain;
+      chain.push_back(security);
+      // Request interceptors run before forwarding and response interceptors after; neither can
+      // run in this build, so either kind stops the request (never silently skipped).
+      for (const auto* list : {&res.request_interceptors, &res.response_interceptors}) {
+        for (const artifact::Interceptor& ic : *list) {
+          chain.push_back(std::make_shared<filters::UnsupportedInterceptorFilter>(ic.ref));
+        }
+      }
+      api_chains.push_back(std::move(chain));
+      if (res.endpoints.production) {
+        if (auto s = useEndpoint(*res.endpoints.production, upstream::Side::Production); !s) {
+          return s.error();
+        }
+      }
+      if (res.endpoints.sandbox) {
+        if (auto s = useEndpoint(*res.endpoints.sandbox, upstream::Side::Sandbox); !s) {
+          return s.error();
+        }
+      }
+    }
+  }
+  return rt;
+}
+
+}  // namespace mgw::server

@@ -1,0 +1,38 @@
+// Everything the workers share, built once at start from the artifact and the configuration
+// and read-only afterwards: the model, the route table, per-route filter chains, the runtime
+// endpoints and the codec limits.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mgw/artifact/model.h"
+#include "mgw/base/result.h"
+#include "mgw/config/gateway_config.h"
+#include "mgw/filter/filter.h"
+#include "mgw/http/http1_codec.h"
+#include "mgw/router/route_table.h"
+#include "upstream/endpoint.h"
+
+namespace mgw::server {
+
+struct Runtime {
+  artifact::Artifact artifact;
+  config::GatewayConfig config;
+  std::unique_ptr<router::RouteTable> routes;
+  http1::Limits limits;
+  // chains[api][resource]: the filters run before the request is forwarded.
+  std::vector<std::vector<filter::FilterChain>> chains;
+  // endpoints[i][side]: artifact endpoint i for production (0) / sandbox (1); null if unused.
+  std::vector<std::array<std::unique_ptr<upstream::EndpointRuntime>, 2>> endpoints;
+  int64_t max_body_bytes = -1;  // [listenerConfig] maxEntityBodySize
+};
+
+// Builds the runtime; applies endpoint URL overrides from the configuration. Errors name the
+// endpoint and key (a bad override URL stops the start).
+Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
+                                              config::GatewayConfig config);
+
+}  // namespace mgw::server

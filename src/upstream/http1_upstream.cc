@@ -1,0 +1,331 @@
+#include "upstream/http1_upstream.h"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
+
+#include "mgw/base/log.h"
+
+namespace mgw::upstream {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+constexpr size_t kMaxInformational = 5;  // 1xx responses accepted before the final one
+constexpr size_t kMaxBufferedResponse = 256 * 1024;
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(asio::io_context& io, ConnPool& pool, std::string key)
+    : socket_(io), pool_(pool), key_(std::move(key)), parser_(pool.limits()) {}
+
+UpstreamConnection::~UpstreamConnection() = default;
+
+void UpstreamConnection::attach(UpstreamCallbacks* callbacks, std::string_view method) {
+  callbacks_ = callbacks;
+  method_ = std::string(method);
+  state_ = State::Head;
+  received_any_ = false;
+  informational_ = 0;
+  keep_alive_ = false;
+  read_paused_ = false;
+  ++exchanges_;
+  parser_.reset();
+  head_ = http::ResponseHead{};
+  startRead();
+}
+
+void UpstreamConnection::release() {
+  callbacks_ = nullptr;
+  if (in_callback_) {
+    // Called from inside onUpstreamData: decide once process() has consumed the bytes.
+    release_pending_ = true;
+    return;
+  }
+  bool reusable = state_ == State::Done && keep_alive_ && in_.empty() && out_.empty() &&
+                  writing_.empty() && socket_.is_open();
+  if (!reusable) {
+    close();
+    return;
+  }
+  state_ = State::Idle;
+  in_.clear();
+  in_.shrink_to_fit();
+  out_.shrink_to_fit();
+  pool_.putIdle(shared_from_this());
+}
+
+void UpstreamConnection::close() {
+  state_ = State::Broken;
+  callbacks_ = nullptr;
+  boost::system::error_code ec;
+  if (socket_.is_open()) {
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+}
+
+void UpstreamConnection::write(std::string_view bytes) {
+  out_.append(bytes);
+  flush();
+}
+
+void UpstreamConnection::flush() {
+  if (write_in_flight_ || out_.empty() || !socket_.is_open())
+    return;
+  write_in_flight_ = true;
+  writing_.swap(out_);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->write_in_flight_ = false;
+                      self->writing_.clear();
+                      if (ec) {
+                        if (ec != asio::error::operation_aborted)
+                          self->fail("upstream.write_failed");
+                        return;
+                      }
+                      if (!self->out_.empty()) {
+                        self->flush();
+                      } else if (self->callbacks_) {
+                        self->callbacks_->onUpstreamWritable();
+                      }
+                    });
+}
+
+void UpstreamConnection::pauseReading(bool paused) {
+  read_paused_ = paused;
+  if (!paused) {
+    process();
+    startRead();
+  }
+}
+
+void UpstreamConnection::startRead() {
+  if (read_in_flight_ || read_paused_ || !socket_.is_open())
+    return;
+  // Idle connections are watched by the pool, whose wait is cancelled when one is taken.
+  if (state_ == State::Idle || state_ == State::Done || state_ == State::Broken)
+    return;
+  read_in_flight_ = true;
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->read_in_flight_ = false;
+                       if (ec)
+                         return;  // closed or cancelled
+                       self->onReadable();
+                     });
+}
+
+void UpstreamConnection::onReadable() {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  size_t n = socket_.read_some(asio::buffer(pool_.scratch(), pool_.scratchSize()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    startRead();
+    return;
+  }
+  if (ec) {
+    if (ec == asio::error::eof && state_ == State::Body &&
+        body_.framing() == http::BodyFraming::UntilClose) {
+      body_.finishUntilClose();
+      state_ = State::Done;
+      keep_alive_ = false;
+      if (callbacks_)
+        callbacks_->onUpstreamData({}, true);
+      return;
+    }
+    fail(ec == asio::error::eof ? "upstream.early_close" : "upstream.reset");
+    return;
+  }
+  received_any_ = true;
+  in_.append(pool_.scratch(), n);
+  process();
+  startRead();
+}
+
+void UpstreamConnection::process() {
+  while (callbacks_ && !read_paused_) {
+    if (state_ == State::Head) {
+      if (in_.empty())
+        return;
+      http1::ParseResult r = parser_.parse(in_, method_, head_);
+      if (r.status == http1::ParseStatus::NeedMore)
+        return;
+      if (r.status == http1::ParseStatus::Error) {
+        fail(r.reason);
+        return;
+      }
+      in_.erase(0, r.consumed);
+      parser_.reset();
+      if (head_.status >= 100 && head_.status < 200) {
+        // RFC 9110 §15.2: interim responses are consumed here (101 would switch protocols,
+        // which this gateway never asked for).
+        if (head_.status == 101 || ++informational_ > static_cast<int>(kMaxInformational)) {
+          fail("upstream.bad_informational");
+          return;
+        }
+        head_ = http::ResponseHead{};
+        continue;
+      }
+      keep_alive_ = head_.keep_alive;
+      body_.start(head_.framing, head_.content_length, pool_.limits());
+      if (head_.framing == http::BodyFraming::None) {
+        state_ = State::Done;
+        if (!in_.empty())
+          keep_alive_ = false;  // bytes after a bodiless response
+        callbacks_->onUpstreamHead(head_);
+        if (callbacks_)
+          callbacks_->onUpstreamData({}, true);
+        return;
+      }
+      state_ = State::Body;
+      callbacks_->onUpstreamHead(head_);
+      continue;
+    }
+    if (state_ == State::Body) {
+      if (in_.empty())
+        return;
+      http1::BodyDecoder::Step step = body_.decode(in_);
+      if (step.error) {
+        fail(step.reason);
+        return;
+      }
+      if (step.done)
+        state_ = State::Done;
+      // The callback may copy the data; erase only after it returns.
+      if (!step.data.empty() || step.done) {
+        in_callback_ = true;
+        callbacks_->onUpstreamData(step.data, step.done);
+        in_callback_ = false;
+      }
+      in_.erase(0, step.consumed);
+      if (state_ == State::Done && !in_.empty())
+        keep_alive_ = false;  // bytes after the body
+      if (release_pending_) {
+        release_pending_ = false;
+        release();
+        return;
+      }
+      if (state_ == State::Done || !callbacks_)
+        return;
+      if (step.consumed == 0)
+        return;
+      continue;
+    }
+    return;
+  }
+  if (in_.size() > kMaxBufferedResponse && state_ != State::Body)
+    fail("upstream.head_too_large");
+}
+
+void UpstreamConnection::fail(const char* reason) {
+  bool nothing = !received_any_;
+  bool was_active = state_ == State::Head || state_ == State::Body;
+  UpstreamCallbacks* cb = callbacks_;
+  close();
+  if (was_active && cb)
+    cb->onUpstreamError(reason, nothing);
+}
+
+ConnPool::ConnPool(asio::io_context& io, char* scratch, size_t scratch_size,
+                   const http1::Limits& limits)
+    : io_(io), scratch_(scratch), scratch_size_(scratch_size), limits_(limits) {
+  // Upstream response heads may legitimately be larger than what clients may send.
+  limits_.max_header_bytes = std::max<size_t>(limits_.max_header_bytes, 64 * 1024);
+  limits_.max_header_count = std::max<size_t>(limits_.max_header_count, 200);
+}
+
+ConnPool::~ConnPool() {
+  closeAll();
+}
+
+void ConnPool::closeAll() {
+  for (auto& [key, list] : idle_) {
+    for (auto& conn : list)
+      conn->close();
+  }
+  idle_.clear();
+}
+
+UpstreamConnectionPtr ConnPool::takeIdle(const Url& url) {
+  auto it = idle_.find(url.pool_key);
+  if (it == idle_.end() || it->second.empty())
+    return nullptr;
+  UpstreamConnectionPtr conn = std::move(it->second.back());
+  it->second.pop_back();
+  // Stop the idle watch; a new one starts with the exchange.
+  boost::system::error_code ec;
+  conn->socket().cancel(ec);
+  return conn;
+}
+
+void ConnPool::putIdle(UpstreamConnectionPtr conn) {
+  auto& list = idle_[conn->key()];
+  if (list.size() >= max_idle_per_key_) {
+    conn->close();
+    return;
+  }
+  UpstreamConnection* raw = conn.get();
+  list.push_back(std::move(conn));
+  raw->socket().async_wait(tcp::socket::wait_read,
+                           [weak = std::weak_ptr<UpstreamConnection>(list.back()),
+                            this](const boost::system::error_code& ec) {
+                             if (ec)
+                               return;  // cancelled when taken from the pool
+                             if (auto c = weak.lock()) {
+                               dropIdle(c.get());
+                               c->close();
+                             }
+                           });
+}
+
+void ConnPool::dropIdle(UpstreamConnection* conn) {
+  auto it = idle_.find(conn->key());
+  if (it == idle_.end())
+    return;
+  auto& list = it->second;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [conn](const UpstreamConnectionPtr& p) { return p.get() == conn; }),
+             list.end());
+}
+
+UpstreamConnectionPtr ConnPool::connect(const Url& url, ConnectCallback cb) {
+  auto conn = std::make_shared<UpstreamConnection>(io_, *this, url.pool_key);
+  boost::system::error_code ec;
+  std::string host = url.host == "localhost" ? std::string("127.0.0.1") : url.host;
+  asio::ip::address addr = asio::ip::make_address(host, ec);
+  auto onConnected = [conn, cb = std::move(cb)](const boost::system::error_code& e) {
+    if (e) {
+      cb(e == asio::error::operation_aborted ? "upstream.cancelled" : "upstream.connect_failed",
+         nullptr);
+      return;
+    }
+    boost::system::error_code ignored;
+    conn->socket().set_option(tcp::no_delay(true), ignored);
+    cb(nullptr, conn);
+  };
+  if (!ec) {
+    conn->socket().async_connect(tcp::endpoint(addr, url.port), std::move(onConnected));
+    return conn;
+  }
+  // Names other than literals: resolve per connect (Asio runs getaddrinfo off the event loop).
+  auto resolver = std::make_shared<tcp::resolver>(io_);
+  resolver->async_resolve(
+      url.host, std::to_string(url.port),
+      [conn, resolver, onConnected = std::move(onConnected)](
+          const boost::system::error_code& e, tcp::resolver::results_type results) mutable {
+        if (e || conn->closed()) {
+          onConnected(e ? e : asio::error::operation_aborted);
+          return;
+        }
+        asio::async_connect(conn->socket(), results,
+                            [onConnected = std::move(onConnected)](
+                                const boost::system::error_code& ce, const tcp::endpoint&) mutable {
+                              onConnected(ce);
+                            });
+      });
+  return conn;
+}
+
+}  // namespace mgw::upstream

@@ -1,0 +1,131 @@
+// HTTP/1.1 client side: one upstream connection and the per-worker pool of idle keep-alive
+// connections. Asio types appear here, so include this header from .cc files of src/server and
+// src/upstream only.
+//
+// Threading: everything belongs to one worker's io_context; no locks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mgw/http/http1_codec.h"
+#include "upstream/endpoint.h"
+
+namespace mgw::upstream {
+
+// Receives the events of one exchange. The owner detaches before it is destroyed.
+class UpstreamCallbacks {
+ public:
+  virtual ~UpstreamCallbacks() = default;
+  virtual void onUpstreamHead(http::ResponseHead& head) = 0;
+  // Response payload; `end` on the last call (possibly with empty data).
+  virtual void onUpstreamData(std::string_view data, bool end) = 0;
+  // Reset, early close or protocol fault. `nothing_received`: not a byte of the response arrived.
+  virtual void onUpstreamError(const char* reason, bool nothing_received) = 0;
+  // The write buffer drained below the low watermark.
+  virtual void onUpstreamWritable() = 0;
+};
+
+class ConnPool;
+
+class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnection> {
+ public:
+  UpstreamConnection(boost::asio::io_context& io, ConnPool& pool, std::string key);
+  ~UpstreamConnection();
+
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  const std::string& key() const { return key_; }
+
+  // Starts an exchange: `method` decides response framing (HEAD has no body).
+  void attach(UpstreamCallbacks* callbacks, std::string_view method);
+  // The owner is done with the exchange; the connection goes back to the pool if reusable.
+  void release();
+  void write(std::string_view bytes);
+  size_t pendingWriteBytes() const { return out_.size() + writing_.size(); }
+  void pauseReading(bool paused);
+  bool reused() const { return exchanges_ > 1; }
+  // Closes the socket now; pending operations complete with operation_aborted.
+  void close();
+  bool closed() const { return state_ == State::Broken; }
+
+ private:
+  // Exchange states (one request/response at a time, no upstream pipelining).
+  enum class State {
+    Idle,    // in the pool, watching for the server closing it
+    Head,    // waiting for / parsing the response head
+    Body,    // streaming the response body
+    Done,    // response complete
+    Broken,  // error seen or closed: never reused
+  };
+
+  void startRead();
+  void onReadable();
+  void process();
+  void flush();
+  void fail(const char* reason);
+  void watchIdle();
+
+  boost::asio::ip::tcp::socket socket_;
+  ConnPool& pool_;
+  std::string key_;
+  UpstreamCallbacks* callbacks_ = nullptr;
+  State state_ = State::Idle;
+  std::string method_;
+  std::string in_;
+  std::string out_;
+  std::string writing_;
+  bool write_in_flight_ = false;
+  bool read_in_flight_ = false;
+  bool read_paused_ = false;
+  bool keep_alive_ = false;
+  bool received_any_ = false;
+  bool in_callback_ = false;
+  bool release_pending_ = false;
+  int informational_ = 0;
+  uint64_t exchanges_ = 0;
+  http1::ResponseParser parser_;
+  http1::BodyDecoder body_;
+  http::ResponseHead head_;
+};
+
+using UpstreamConnectionPtr = std::shared_ptr<UpstreamConnection>;
+
+class ConnPool {
+ public:
+  ConnPool(boost::asio::io_context& io, char* scratch, size_t scratch_size,
+           const http1::Limits& limits);
+  ~ConnPool();
+
+  // An idle keep-alive connection to `url`, or null.
+  UpstreamConnectionPtr takeIdle(const Url& url);
+  using ConnectCallback = std::function<void(const char* error, UpstreamConnectionPtr)>;
+  // Opens a new connection (numeric hosts and "localhost" directly, other names through the
+  // resolver); `cb` gets an error reason or the connected connection. The returned pointer can be
+  // closed to cancel.
+  UpstreamConnectionPtr connect(const Url& url, ConnectCallback cb);
+  void closeAll();
+
+  // Used by UpstreamConnection.
+  void putIdle(UpstreamConnectionPtr conn);
+  void dropIdle(UpstreamConnection* conn);
+  char* scratch() { return scratch_; }
+  size_t scratchSize() const { return scratch_size_; }
+  const http1::Limits& limits() const { return limits_; }
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  boost::asio::io_context& io_;
+  char* scratch_;
+  size_t scratch_size_;
+  http1::Limits limits_;
+  std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;
+  size_t max_idle_per_key_ = 100;  // WSO2 poolConfig maxIdleConnections default
+};
+
+}  // namespace mgw::upstream
