@@ -1,5 +1,6 @@
 #include "server/http1_connection.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
@@ -44,6 +45,18 @@ Http1Connection::Http1Connection(Worker& worker, tcp::socket socket)
     }
     peer_v6_ = addr.is_v6();
     peer_ = addr.to_string();
+    uint8_t bytes[16] = {};
+    if (peer_v6_) {
+      auto b = addr.to_v6().to_bytes();
+      std::copy(b.begin(), b.end(), bytes);
+    } else {
+      auto b = addr.to_v4().to_bytes();
+      std::copy(b.begin(), b.end(), bytes);
+    }
+    for (const config::Cidr& cidr : worker.runtime().config.listener.trusted_proxies) {
+      if (cidr.contains(peer_v6_, bytes))
+        peer_trusted_ = true;
+    }
   }
   socket_.set_option(tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);

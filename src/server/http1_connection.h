@@ -37,6 +37,7 @@ class Http1Connection final : public DownstreamSink,
   size_t pendingResponseBytes() const override { return out_.size() + writing_.size(); }
   std::string_view peerAddress() const override { return peer_; }
   bool peerIsV6() const override { return peer_v6_; }
+  bool peerTrusted() const override { return peer_trusted_; }
   bool secure() const override { return false; }
   int downstreamVersionMinor() const override { return version_minor_; }
 
@@ -77,6 +78,7 @@ class Http1Connection final : public DownstreamSink,
   Phase phase_ = Phase::WaitingHead;
   std::string peer_;
   bool peer_v6_ = false;
+  bool peer_trusted_ = false;
   std::string in_;
   std::string out_;
   std::string writing_;

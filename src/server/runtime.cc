@@ -76,6 +76,10 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
       for (const auto* list : {&res.request_interceptors, &res.response_interceptors}) {
         for (const artifact::Interceptor& ic : *list) {
           chain.push_back(std::make_shared<filters::UnsupportedInterceptorFilter>(ic.ref));
+          log::warn("interceptor.unsupported", "resource answers 500: interceptor cannot run here",
+                    {{"api", api.name},
+                     {"resource", res.method + " " + res.path_template},
+                     {"interceptor", ic.ref}});
         }
       }
       api_chains.push_back(std::move(chain));

@@ -231,6 +231,8 @@ void Stream::sendRequestHead() {
   out += url.host_header;
   out += "\r\n";
   std::string forwarded_for;
+  const std::string* trusted_proto = nullptr;
+  const std::string* trusted_host = nullptr;
   for (const http::Header& h : in) {
     if (isHopByHop(h.name) || iequals(h.name, "expect") || listedInConnection(in, h.name)) {
       continue;
@@ -241,8 +243,13 @@ void Stream::sendRequestHead() {
       forwarded_for += h.value;
       continue;
     }
-    if (iequals(h.name, "x-forwarded-proto") || iequals(h.name, "x-forwarded-host"))
+    if (iequals(h.name, "x-forwarded-proto") || iequals(h.name, "x-forwarded-host")) {
+      // Only a trusted proxy may set these; otherwise the gateway's own values replace them.
+      if (sink_.peerTrusted()) {
+        (iequals(h.name, "x-forwarded-proto") ? trusted_proto : trusted_host) = &h.value;
+      }
       continue;
+    }
     out += h.name;
     out += ": ";
     out += h.value;
@@ -255,10 +262,10 @@ void Stream::sendRequestHead() {
   out += "X-Forwarded-For: ";
   out += forwarded_for;
   out += "\r\nX-Forwarded-Proto: ";
-  out += sink_.secure() ? "https" : "http";
-  if (!request_.authority.empty()) {
+  out += trusted_proto ? std::string_view(*trusted_proto) : (sink_.secure() ? "https" : "http");
+  if (trusted_host || !request_.authority.empty()) {
     out += "\r\nX-Forwarded-Host: ";
-    out += request_.authority;
+    out += trusted_host ? *trusted_host : request_.authority;
   }
   out += "\r\n";
   if (request_.framing == http::BodyFraming::ContentLength) {

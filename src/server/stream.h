@@ -39,6 +39,8 @@ class DownstreamSink {
   virtual size_t pendingResponseBytes() const = 0;
   virtual std::string_view peerAddress() const = 0;
   virtual bool peerIsV6() const = 0;
+  // The peer is in `[listenerConfig] trustedProxies`: its X-Forwarded-* fields are believed.
+  virtual bool peerTrusted() const = 0;
   virtual bool secure() const = 0;
   virtual int downstreamVersionMinor() const = 0;
 };
