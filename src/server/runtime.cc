@@ -26,6 +26,11 @@ Result<std::unique_ptr<upstream::EndpointRuntime>> buildEndpoint(
     if (override_url) {
       log::info("endpoint.override", "endpoint URL overridden", {{"key", key}, {"url", text}});
     }
+    if (url->tls) {
+      log::warn("endpoint.tls_unsupported",
+                "https endpoints are not supported yet: requests to it answer 500 101503",
+                {{"endpoint", ep.name}, {"url", text}});
+    }
     urls.push_back(std::move(*url));
   }
   int64_t timeout = ep.advance.timeout_ms.value_or(kDefaultEndpointTimeoutMs);

@@ -177,6 +177,12 @@ void Stream::armTimeout() {
 
 void Stream::startAttempt() {
   const upstream::Url& url = endpoint_->urls()[url_index_];
+  if (url.tls) {
+    // TLS to upstreams arrives with the security issue; never send plain HTTP to an https URL.
+    upstreamFailure(101503, "Runtime Error", "Error connecting to the back end",
+                    "upstream.tls_unsupported");
+    return;
+  }
   upstream_state_ = UpstreamState::Connecting;
   if (!retried_reused_) {
     if (upstream::UpstreamConnectionPtr idle = worker_.pool().takeIdle(url)) {
