@@ -22,6 +22,18 @@ struct Limits {
   size_t max_trailer_bytes = 8192;
 };
 
+namespace detail {
+// Where the incremental head scan stopped between two parse() calls. Implementation detail of the
+// parsers; the phases are documented in src/http/http1/head_scanner.h.
+struct HeadScanState {
+  size_t head_start = 0;  // first byte of the start line (leading empty lines skipped)
+  size_t mark = 0;        // first byte of the current start-line part
+  size_t fields = 0;      // field lines seen so far
+  uint8_t phase = 0;
+  uint8_t parts = 0;  // SP separators seen in the start line
+};
+}  // namespace detail
+
 // Outcome of one parse step.
 enum class ParseStatus {
   NeedMore,  // all input consumed, head not complete yet
@@ -49,6 +61,7 @@ class RequestParser {
  private:
   const Limits& limits_;
   size_t scanned_ = 0;  // bytes of `buffered` already checked by the incremental scan
+  detail::HeadScanState scan_;
 };
 
 // Parses a response head received from an upstream. `request_method` decides whether a body can
@@ -64,6 +77,7 @@ class ResponseParser {
  private:
   const Limits& limits_;
   size_t scanned_ = 0;
+  detail::HeadScanState scan_;
 };
 
 // Decodes a body delimited by Content-Length or the chunked coding, feeding payload bytes out
@@ -83,6 +97,8 @@ class BodyDecoder {
   // Consumes as much of `input` as it can in one step; call repeatedly while consumed > 0 and
   // not done. UntilClose bodies are never done until finishUntilClose() is called.
   Step decode(std::string_view input);
+  // UntilClose framing: the connection reached EOF, so the body is complete.
+  void finishUntilClose();
   bool done() const { return state_ == State::Done; }
   http::BodyFraming framing() const { return framing_; }
   uint64_t bodyBytes() const { return body_bytes_; }
@@ -97,6 +113,7 @@ class BodyDecoder {
     ChunkCrlf,   // expecting CRLF after chunk payload
     Trailers,    // reading trailer fields until an empty line
     Done,
+    Error,       // sticky: every later decode() repeats the error
   };
   State state_ = State::Idle;
   http::BodyFraming framing_ = http::BodyFraming::None;
@@ -107,6 +124,10 @@ class BodyDecoder {
   size_t max_ext_ = 4096;
   size_t max_trailer_ = 8192;
   std::string line_;  // partial chunk-size or trailer line carried across calls (small, bounded)
+  const char* error_reason_ = "";
+
+  Step fail(Step step, const char* reason);
+  bool chunkLine(std::string_view line, const char*& reason);
 };
 
 // Appends "<hex size>\r\n" for a chunk of `size` bytes.
