@@ -108,7 +108,9 @@ ParseResult RequestParser::parse(std::string_view buffered, http::RequestHead& h
       return failure(400, "http1.bad_target");
     }
     if (rest.empty() || rest.front() == '?') {
-      head.target.assign("/");
+      // push_back rather than assign("/"): g++ 12 -O3 warns (-Wrestrict) on the latter.
+      head.target.clear();
+      head.target.push_back('/');
       head.target.append(rest);
     } else {
       head.target.assign(rest);
