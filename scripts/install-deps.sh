@@ -8,10 +8,11 @@ BUILD_PKGS=(
   libboost1.81-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev
+  libcurl4-openssl-dev
 )
 RUN_PKGS=(ca-certificates openssl)
 TEST_PKGS=(curl nginx-light python3 procps iproute2)
-BENCH_PKGS=(wrk haproxy)
+BENCH_PKGS=(wrk haproxy nginx-light libnginx-mod-http-echo hyperfine linux-perf)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PKGS[@]}"); fi
