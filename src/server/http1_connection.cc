@@ -234,7 +234,7 @@ void Http1Connection::beginRequest(http::RequestHead&& head) {
     close_after_response_ = true;
   }
   request_complete_ = head.framing == http::BodyFraming::None;
-  response_started_ = response_complete_ = false;
+  response_started_ = response_complete_ = response_committed_ = false;
   response_chunked_ = response_until_close_ = false;
   head_bytes_seen_ = false;
   body_.start(head.framing, head.content_length, rt.limits);
@@ -327,7 +327,7 @@ void Http1Connection::sendResponseHead(http::ResponseHead& head, bool end_stream
   if (end_stream) {
     onResponseComplete();
   }
-  flush();
+  scheduleFlush();
 }
 
 void Http1Connection::sendResponseData(std::string_view data, bool end_stream) {
@@ -346,14 +346,14 @@ void Http1Connection::sendResponseData(std::string_view data, bool end_stream) {
   }
   if (end_stream)
     onResponseComplete();
-  flush();
+  scheduleFlush();
 }
 
 void Http1Connection::sendContinue() {
   if (response_started_ || version_minor_ < 1 || phase_ != Phase::ReadingBody)
     return;
   out_ += "HTTP/1.1 100 Continue\r\n\r\n";
-  flush();
+  scheduleFlush();
 }
 
 void Http1Connection::resetStream(const char* reason) {
@@ -362,6 +362,14 @@ void Http1Connection::resetStream(const char* reason) {
   // sees fewer bytes than the framing promised, never a complete-looking response.
   out_.clear();
   closeNow();
+}
+
+void Http1Connection::discardResponse() {
+  // Only called before any response byte was written: out_ holds nothing but this response
+  // (a `100 Continue` still queued may go too; the final response follows anyway).
+  out_.clear();
+  response_started_ = false;
+  response_chunked_ = response_until_close_ = false;
 }
 
 void Http1Connection::pauseRequestBody(bool paused) {
@@ -405,6 +413,18 @@ void Http1Connection::exchangeDone() {
   startRead();
 }
 
+void Http1Connection::scheduleFlush() {
+  // Coalesce everything queued during one event (e.g. response head and body) into one write.
+  // A write in flight flushes out_ itself when it completes.
+  if (flush_posted_ || write_in_flight_)
+    return;
+  flush_posted_ = true;
+  asio::post(worker_.io(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
+}
+
 void Http1Connection::flush() {
   if (write_in_flight_ || phase_ == Phase::Closed)
     return;
@@ -413,6 +433,8 @@ void Http1Connection::flush() {
     return;
   }
   write_in_flight_ = true;
+  if (response_started_)
+    response_committed_ = true;
   writing_.swap(out_);
   asio::async_write(socket_, asio::buffer(writing_),
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {

@@ -33,6 +33,8 @@ class Http1Connection final : public DownstreamSink,
   void sendResponseData(std::string_view data, bool end_stream) override;
   void resetStream(const char* reason) override;
   void sendContinue() override;
+  bool responseCommitted() const override { return response_committed_; }
+  void discardResponse() override;
   void pauseRequestBody(bool paused) override;
   size_t pendingResponseBytes() const override { return out_.size() + writing_.size(); }
   std::string_view peerAddress() const override { return peer_; }
@@ -62,6 +64,7 @@ class Http1Connection final : public DownstreamSink,
   void failBody(int status, const char* reason);
   void onResponseComplete();
   void exchangeDone();
+  void scheduleFlush();
   void flush();
   void onWritten();
   void closeAfterFlush();
@@ -100,7 +103,9 @@ class Http1Connection final : public DownstreamSink,
   bool close_after_flush_ = false;
   bool peer_closed_ = false;
   bool exchange_done_posted_ = false;
-  size_t linger_bytes_ = 0;  // input discarded while lingering
+  bool flush_posted_ = false;
+  bool response_committed_ = false;  // response bytes were handed to the socket
+  size_t linger_bytes_ = 0;          // input discarded while lingering
 };
 
 }  // namespace mgw::server

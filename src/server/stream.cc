@@ -164,14 +164,9 @@ void Stream::armTimeout() {
       return;
     if (response_complete_)
       return;
-    if (response_started_) {
-      // Response body stalled for longer than the endpoint timeout.
-      finishUpstream(false);
-      sink_.resetStream("upstream.body_timeout");
-      return;
-    }
     finishUpstream(false);
-    upstreamFailure(101504, "Runtime Error", "Connection timed out", "upstream.timeout");
+    failResponse(101504, "Connection timed out",
+                 response_started_ ? "upstream.body_timeout" : "upstream.timeout");
   });
 }
 
@@ -387,10 +382,8 @@ void Stream::onUpstreamError(const char* reason, bool nothing_received) {
   bool reused = upstream_ && upstream_->reused();
   upstream_.reset();
   if (response_started_) {
-    log::warn("upstream.aborted", "upstream failed mid-response", {{"reason", reason}});
     upstream_state_ = UpstreamState::Done;
-    timer_.cancel();
-    sink_.resetStream(reason);
+    failResponse(101503, "Error connecting to the back end", reason);
     return;
   }
   // A pooled connection the backend closed just as it was reused: one retry on a fresh
@@ -402,6 +395,22 @@ void Stream::onUpstreamError(const char* reason, bool nothing_received) {
     return;
   }
   upstreamFailure(101503, "Runtime Error", "Error connecting to the back end", reason);
+}
+
+void Stream::failResponse(int code, const char* description, const char* reason) {
+  if (response_started_ && !sink_.responseCommitted()) {
+    // Nothing reached the client yet: answer with the fault instead of a truncated response.
+    sink_.discardResponse();
+    response_started_ = false;
+    head_ended_stream_ = false;
+  }
+  if (!response_started_) {
+    upstreamFailure(code, "Runtime Error", description, reason);
+    return;
+  }
+  timer_.cancel();
+  log::warn("upstream.aborted", "upstream failed mid-response", {{"reason", reason}});
+  sink_.resetStream(reason);
 }
 
 void Stream::finishUpstream(bool reusable) {

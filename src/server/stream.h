@@ -31,6 +31,10 @@ class DownstreamSink {
   virtual void sendResponseData(std::string_view data, bool end_stream) = 0;
   // Aborts a response that already started (HTTP/1.1: close the connection).
   virtual void resetStream(const char* reason) = 0;
+  // True once any byte of the response was handed to the transport; before that a started
+  // response can still be taken back with discardResponse() and replaced by a fault.
+  virtual bool responseCommitted() const = 0;
+  virtual void discardResponse() = 0;
   // `100 Continue` for a client waiting on `Expect: 100-continue`.
   virtual void sendContinue() = 0;
   // Stops / resumes delivering request body bytes (upstream backpressure).
@@ -99,6 +103,8 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   void finishUpstream(bool reusable);
   void armTimeout();
   void localReply(int status, std::string body, const char* details);
+  // Ends a failed exchange: a fault while the response can still be replaced, else a reset.
+  void failResponse(int code, const char* description, const char* reason);
 
   Worker& worker_;
   DownstreamSink& sink_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "mgw/base/log.h"
@@ -68,7 +69,14 @@ void UpstreamConnection::close() {
 
 void UpstreamConnection::write(std::string_view bytes) {
   out_.append(bytes);
-  flush();
+  // Coalesce the request head and the body bytes queued in the same event into one write.
+  if (flush_posted_ || write_in_flight_)
+    return;
+  flush_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
 }
 
 void UpstreamConnection::flush() {

@@ -86,6 +86,7 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   bool keep_alive_ = false;
   bool received_any_ = false;
   bool in_callback_ = false;
+  bool flush_posted_ = false;
   bool release_pending_ = false;
   int informational_ = 0;
   uint64_t exchanges_ = 0;
