@@ -15,9 +15,9 @@
 namespace mgw::http1 {
 
 struct Limits {
-  size_t max_uri_length = 4096;     // request-target bytes, over it -> 414
-  size_t max_header_bytes = 8192;   // request line + fields, over it -> 431
-  size_t max_header_count = 100;    // fields, over it -> 431
+  size_t max_uri_length = 4096;       // request-target bytes, over it -> 414
+  size_t max_header_bytes = 8192;     // request line + fields, over it -> 431
+  size_t max_header_count = 100;      // fields, over it -> 431
   size_t max_chunk_ext_bytes = 4096;  // chunk extensions per chunk line, over it -> 400
   size_t max_trailer_bytes = 8192;
 };
@@ -43,8 +43,8 @@ enum class ParseStatus {
 
 struct ParseResult {
   ParseStatus status = ParseStatus::NeedMore;
-  size_t consumed = 0;    // bytes of the input belonging to the head (Complete only)
-  int error_status = 0;   // 400, 414, 431, 501, 505 ... for requests; 0 for responses
+  size_t consumed = 0;      // bytes of the input belonging to the head (Complete only)
+  int error_status = 0;     // 400, 414, 431, 501, 505 ... for requests; 0 for responses
   const char* reason = "";  // reason token for logs/tests, e.g. "http1.cl_and_te"
 };
 
@@ -88,9 +88,9 @@ class BodyDecoder {
   void start(http::BodyFraming framing, uint64_t content_length, const Limits& limits);
 
   struct Step {
-    size_t consumed = 0;      // input bytes used by this step
-    std::string_view data;    // payload bytes produced (a view into the input)
-    bool done = false;        // message body complete (trailers consumed and dropped)
+    size_t consumed = 0;    // input bytes used by this step
+    std::string_view data;  // payload bytes produced (a view into the input)
+    bool done = false;      // message body complete (trailers consumed and dropped)
     bool error = false;
     const char* reason = "";  // when error: e.g. "http1.bad_chunk_size"
   };
@@ -106,14 +106,14 @@ class BodyDecoder {
  private:
   // Chunked decoding states (RFC 9112 §7.1).
   enum class State {
-    Idle,        // not started
-    Fixed,       // Content-Length / until-close payload
-    ChunkSize,   // reading "hex[;ext]\r\n"
-    ChunkData,   // reading chunk payload
-    ChunkCrlf,   // expecting CRLF after chunk payload
-    Trailers,    // reading trailer fields until an empty line
+    Idle,       // not started
+    Fixed,      // Content-Length / until-close payload
+    ChunkSize,  // reading "hex[;ext]\r\n"
+    ChunkData,  // reading chunk payload
+    ChunkCrlf,  // expecting CRLF after chunk payload
+    Trailers,   // reading trailer fields until an empty line
     Done,
-    Error,       // sticky: every later decode() repeats the error
+    Error,  // sticky: every later decode() repeats the error
   };
   State state_ = State::Idle;
   http::BodyFraming framing_ = http::BodyFraming::None;

@@ -54,8 +54,8 @@ struct RequestHead {
   int version_minor = 1;  // HTTP/1.x minor version (0 or 1); 1 for HTTP/2
   HeaderMap headers;      // regular fields; HTTP/1 framing fields still present
   BodyFraming framing = BodyFraming::None;
-  uint64_t content_length = 0;  // when framing == ContentLength
-  bool keep_alive = true;       // from version + Connection
+  uint64_t content_length = 0;   // when framing == ContentLength
+  bool keep_alive = true;        // from version + Connection
   bool expect_continue = false;  // `Expect: 100-continue`
 };
 
