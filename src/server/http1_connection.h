@@ -27,6 +27,8 @@ class Http1Connection final : public DownstreamSink,
   void start();
   // The worker is draining: idle connections close now, busy ones after their response.
   void onDrain();
+  // Closes the connection at once (grace period over, or the worker is being destroyed).
+  void abort() { closeNow(); }
 
   // DownstreamSink
   void sendResponseHead(http::ResponseHead& head, bool end_stream) override;

@@ -24,6 +24,19 @@ Worker::Worker(const Runtime& runtime, int index)
 Worker::~Worker() {
   stop();
   join();
+  // The loop has stopped: close what is left and run the aborted handlers, which own the
+  // connections, before the members they refer to go away.
+  io_.restart();
+  std::vector<Http1Connection*> copy = connections_;
+  for (Http1Connection* c : copy)
+    c->abort();
+  pool_.closeAll();
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  // A stop() posted after the loop ended may run here: restart after every batch.
+  while (io_.poll() > 0) {
+    io_.restart();
+  }
 }
 
 Status Worker::listen(const tcp::endpoint& endpoint) {
