@@ -51,10 +51,14 @@ void UpstreamConnection::release() {
     return;
   }
   state_ = State::Idle;
+  read_paused_ = false;
   in_.clear();
   in_.shrink_to_fit();
   out_.shrink_to_fit();
   pool_.putIdle(shared_from_this());
+  // The same pending wait watches the idle connection (a backend close discards it) and, once
+  // the connection is taken again, delivers the next response: no re-arming per exchange.
+  startRead();
 }
 
 void UpstreamConnection::close() {
@@ -112,8 +116,7 @@ void UpstreamConnection::pauseReading(bool paused) {
 void UpstreamConnection::startRead() {
   if (read_in_flight_ || read_paused_ || !socket_.is_open())
     return;
-  // Idle connections are watched by the pool, whose wait is cancelled when one is taken.
-  if (state_ == State::Idle || state_ == State::Done || state_ == State::Broken)
+  if (state_ == State::Done || state_ == State::Broken)
     return;
   read_in_flight_ = true;
   socket_.async_wait(tcp::socket::wait_read,
@@ -126,8 +129,13 @@ void UpstreamConnection::startRead() {
 }
 
 void UpstreamConnection::onReadable() {
+  if (state_ == State::Idle) {
+    // The backend closed (or sent stray bytes on) an idle pooled connection: discard it.
+    pool_.dropIdle(this);
+    close();
+    return;
+  }
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
   size_t n = socket_.read_some(asio::buffer(pool_.scratch(), pool_.scratchSize()), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     startRead();
@@ -262,9 +270,6 @@ UpstreamConnectionPtr ConnPool::takeIdle(const Url& url) {
     return nullptr;
   UpstreamConnectionPtr conn = std::move(it->second.back());
   it->second.pop_back();
-  // Stop the idle watch; a new one starts with the exchange.
-  boost::system::error_code ec;
-  conn->socket().cancel(ec);
   return conn;
 }
 
@@ -274,18 +279,7 @@ void ConnPool::putIdle(UpstreamConnectionPtr conn) {
     conn->close();
     return;
   }
-  UpstreamConnection* raw = conn.get();
   list.push_back(std::move(conn));
-  raw->socket().async_wait(tcp::socket::wait_read,
-                           [weak = std::weak_ptr<UpstreamConnection>(list.back()),
-                            this](const boost::system::error_code& ec) {
-                             if (ec)
-                               return;  // cancelled when taken from the pool
-                             if (auto c = weak.lock()) {
-                               dropIdle(c.get());
-                               c->close();
-                             }
-                           });
 }
 
 void ConnPool::dropIdle(UpstreamConnection* conn) {
@@ -311,6 +305,7 @@ UpstreamConnectionPtr ConnPool::connect(const Url& url, ConnectCallback cb) {
     }
     boost::system::error_code ignored;
     conn->socket().set_option(tcp::no_delay(true), ignored);
+    conn->socket().non_blocking(true, ignored);  // once: reads are synchronous after a wait
     cb(nullptr, conn);
   };
   if (!ec) {
