@@ -172,8 +172,10 @@ void Http1Connection::process() {
         head_bytes_seen_ = true;
         armTimer(TimerKind::HeadDeadline, rt.config.listener.request_header_timeout_ms);
       }
-      head_ = http::RequestHead{};
-      http1::ParseResult r = parser_.parse(in_, head_);
+      // A local: the parser fills the head only once it is complete, and an idle connection
+      // should not carry an empty RequestHead around.
+      http::RequestHead head;
+      http1::ParseResult r = parser_.parse(in_, head);
       if (r.status == http1::ParseStatus::NeedMore)
         return;
       if (r.status == http1::ParseStatus::Error) {
@@ -182,7 +184,7 @@ void Http1Connection::process() {
       }
       in_.erase(0, r.consumed);
       parser_.reset();
-      beginRequest(std::move(head_));
+      beginRequest(std::move(head));
       continue;
     }
     if (phase_ == Phase::ReadingBody) {

@@ -89,7 +89,6 @@ class Http1Connection final : public DownstreamSink,
   std::string writing_;
   http1::RequestParser parser_;
   http1::BodyDecoder body_;
-  http::RequestHead head_;
   std::unique_ptr<Stream> stream_;
   int version_minor_ = 1;
   bool read_in_flight_ = false;
