@@ -19,7 +19,7 @@
 //      then application tier (default `Unlimited`) keyed `<appId>:<username>` - missing -> 500
 //      900809; over -> 429 900803.
 //   A secured resource without AuthInfo only gets steps 1-2 (the security filter has not said
-//   who the caller is; the extension point is ThrottleRequestContext::authInfo()).
+//   who the caller is; the extension point is AuthInfoLookup in throttling_filter.h).
 // A tier named `Unlimited` is skipped everywhere. A refused request is not counted: counts taken
 // by earlier tiers of the same request are given back (CounterTable::release), so a request
 // refused by its application tier does not eat its API quota.

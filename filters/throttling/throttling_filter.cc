@@ -10,20 +10,24 @@ int64_t systemClockMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-ThrottlingFilter::ThrottlingFilter(std::shared_ptr<Throttler> throttler, Clock clock)
-    : throttler_(std::move(throttler)), clock_(std::move(clock)) {}
+const AuthInfo* noAuthInfo(const filter::RequestContext& /*ctx*/) {
+  return nullptr;
+}
+
+ThrottlingFilter::ThrottlingFilter(std::shared_ptr<Throttler> throttler, Clock clock,
+                                   AuthInfoLookup auth_info)
+    : throttler_(std::move(throttler)),
+      clock_(std::move(clock)),
+      auth_info_(auth_info ? std::move(auth_info) : AuthInfoLookup(noAuthInfo)) {}
 
 filter::FilterStatus ThrottlingFilter::onRequestHeaders(filter::RequestContext& ctx) const {
-  auto* rich = dynamic_cast<ThrottleRequestContext*>(&ctx);
   RequestInfo req;
   req.api = &ctx.api();
   req.resource = &ctx.resource();
   req.now_ms = clock_();
-  req.client_ip = rich != nullptr ? rich->clientIp() : ctx.peerAddress();
-  if (rich != nullptr) {
-    if (const AuthInfo* auth = rich->authInfo())
-      req.auth = *auth;
-  }
+  req.client_ip = ctx.clientIp();
+  if (const AuthInfo* auth = auth_info_(ctx))
+    req.auth = *auth;
   const ThrottleDecision d = throttler_->decide(req);
   const bool rate_limit = throttler_->config().rate_limit_headers;
   if (!d.allowed) {
@@ -36,10 +40,8 @@ filter::FilterStatus ThrottlingFilter::onRequestHeaders(filter::RequestContext& 
     ctx.sendLocalReply(std::move(reply));
     return filter::FilterStatus::Stop;
   }
-  if (rich != nullptr) {
-    for (const http::Header& h : responseHeaders(d, rate_limit))
-      rich->addResponseHeader(h.name, h.value);
-  }
+  for (const http::Header& h : responseHeaders(d, rate_limit))
+    ctx.addResponseHeader(h.name, h.value);
   return filter::FilterStatus::Continue;
 }
 

@@ -1,13 +1,9 @@
-// ThrottlingFilter: the API, resource and unauthenticated tiers of the local throttler as a
-// filter of the chain (after validation, before the request interceptor; ARCHITECTURE.md §2).
-// Refusals become WSO2 fault replies (429 / 500) with Retry-After and RateLimit fields; allowed
-// requests get the RateLimit fields on their response when the context can carry them.
-//
-// filter::RequestContext has no client address (X-Forwarded-For from trusted proxies) and no way
-// to add response fields yet. Until include/mgw/filter/filter.h grows them (proposed in
-// README.md), the filter asks for the richer ThrottleRequestContext below with dynamic_cast and
-// degrades without it: client IP = peer address, no RateLimit fields on allowed responses
-// (refusals carry theirs in the LocalReply either way).
+// ThrottlingFilter: the local throttler as a filter of the chain (after the security filter,
+// before the request interceptors; ARCHITECTURE.md §2, reference wso2-mgw3.md §4). Refusals become
+// WSO2 fault replies (429 / 500) with Retry-After and RateLimit fields; allowed requests get the
+// RateLimit fields on their response through RequestContext::addResponseHeader. The client
+// address of the Unauthenticated tier is RequestContext::clientIp() (X-Forwarded-For only from
+// trusted proxies).
 #pragma once
 
 #include <cstdint>
@@ -20,27 +16,23 @@
 
 namespace mgw::throttling {
 
-// Local adapter: what the filter needs beyond filter::RequestContext. The server's stream
-// implements it (or filter.h adopts the first two members and this class goes away).
-class ThrottleRequestContext : public filter::RequestContext {
- public:
-  // The client address as the gateway believes it: see throttling::clientIp().
-  virtual std::string_view clientIp() const = 0;
-  // Adds a field to the response sent downstream (upstream or local).
-  virtual void addResponseHeader(std::string_view name, std::string_view value) = 0;
-  // Extension point for the subscription and application tiers: the security filter's view of
-  // the caller (app id, user, subscription/application/API tiers from the token). nullptr until
-  // the security filter provides it; then decide() applies those tiers too.
-  virtual const AuthInfo* authInfo() const { return nullptr; }
-};
-
 // Epoch-UTC milliseconds from the system clock (all gateways agree on window boundaries).
 int64_t systemClockMs();
+
+// Extension point for the subscription and application tiers: the caller as the security filter
+// established it (app id, user, subscription/application/API tiers from the token).
+// filter::RequestContext carries no authentication context yet, so the default answers nullptr
+// and secured resources get only the API and resource tiers; when the security issue adds the
+// caller to the context, the lookup reads it from there. Must return a pointer that stays valid
+// for the duration of the filter call.
+using AuthInfoLookup = std::function<const AuthInfo*(const filter::RequestContext&)>;
+const AuthInfo* noAuthInfo(const filter::RequestContext& ctx);
 
 class ThrottlingFilter final : public filter::Filter {
  public:
   using Clock = std::function<int64_t()>;
-  explicit ThrottlingFilter(std::shared_ptr<Throttler> throttler, Clock clock = systemClockMs);
+  explicit ThrottlingFilter(std::shared_ptr<Throttler> throttler, Clock clock = systemClockMs,
+                            AuthInfoLookup auth_info = noAuthInfo);
   std::string_view name() const override { return "throttling"; }
   filter::FilterStatus onRequestHeaders(filter::RequestContext& ctx) const override;
 
@@ -48,6 +40,7 @@ class ThrottlingFilter final : public filter::Filter {
   // The Throttler's counters are atomics: shared mutable state behind a const filter by design.
   std::shared_ptr<Throttler> throttler_;
   Clock clock_;
+  AuthInfoLookup auth_info_;
 };
 
 }  // namespace mgw::throttling

@@ -199,6 +199,9 @@ constexpr std::array kKnownKeys{
     KnownKey{"throttlingConfig.publisherPool.initIdleCapacity", Int},
     KnownKey{"throttlingConfig.publisherThreadPool.**", Any},
     KnownKey{"throttlingConfig.agent.**", Any},
+    // ours: local throttling (docs/throttling.md)
+    KnownKey{"throttlingConfig.rateLimitHeaders", Bool},
+    KnownKey{"throttlingConfig.counterTableSlots", Int},
     // [b7a.observability]
     KnownKey{"b7a.observability.metrics.enabled", Bool},
     KnownKey{"b7a.observability.metrics.reporter", String},

@@ -2,7 +2,9 @@
 
 #include "filters/interceptor/unsupported_interceptor_filter.h"
 #include "filters/security/fail_closed_filter.h"
+#include "filters/throttling/throttling_filter.h"
 #include "mgw/base/log.h"
+#include "mgw/base/strings.h"
 
 namespace mgw::server {
 namespace {
@@ -37,6 +39,49 @@ Result<std::unique_ptr<upstream::EndpointRuntime>> buildEndpoint(
   return std::make_unique<upstream::EndpointRuntime>(ep.name, ep.type, std::move(urls), timeout);
 }
 
+// `[throttlingConfig]` keys of ours (docs/configuration.md).
+constexpr std::string_view kRateLimitHeadersKey = "throttlingConfig.rateLimitHeaders";
+constexpr std::string_view kCounterSlotsKey = "throttlingConfig.counterTableSlots";
+
+Result<std::shared_ptr<throttling::Throttler>> buildThrottler(const artifact::Artifact& artifact,
+                                                              const config::GatewayConfig& config) {
+  throttling::ThrottleConfig tc;
+  tc.rate_limit_headers = config.getBool(kRateLimitHeadersKey, tc.rate_limit_headers);
+  const auto min_slots = static_cast<int64_t>(throttling::CounterTable::kMinSlots);
+  const auto max_slots = static_cast<int64_t>(throttling::CounterTable::kMaxSlots);
+  const int64_t slots = config.getInt(kCounterSlotsKey, static_cast<int64_t>(tc.table_slots));
+  if (slots < min_slots || slots > max_slots) {
+    std::string source = "flag or file";
+    if (auto it = config.sources.find(toLower(kCounterSlotsKey)); it != config.sources.end())
+      source = it->second;
+    return makeError("config.bad_value",
+                     source + ": " + std::string(kCounterSlotsKey) + ": expected an integer in " +
+                         std::to_string(min_slots) + ".." + std::to_string(max_slots) + ", got " +
+                         std::to_string(slots));
+  }
+  tc.table_slots = static_cast<size_t>(slots);
+  return std::make_shared<throttling::Throttler>(throttling::PolicySet(artifact.policies), tc);
+}
+
+// The throttling filter runs where a tier can apply without the caller's identity: an API or
+// resource tier, or an unsecured resource (the `Unauthenticated` tier keyed by client IP).
+// Subscription and application tiers need the security filter's caller (throttling_filter.h).
+bool needsThrottling(const artifact::Api& api, const artifact::Resource& res) {
+  return !api.throttling_tier.empty() || !res.throttling_tier.empty() || res.disable_security;
+}
+
+// A tier the policies do not define answers 500 900809 at run time, as WSO2; say so at start.
+void warnMissingTier(const throttling::PolicySet& policies, const artifact::Api& api,
+                     const artifact::Resource& res, const std::string& tier) {
+  if (tier.empty() || throttling::PolicySet::isUnlimited(tier) ||
+      policies.find(throttling::PolicySection::Resource, tier) != nullptr) {
+    return;
+  }
+  log::warn(
+      "throttling.policy_missing", "resource answers 500 900809: its throttling tier has no policy",
+      {{"api", api.name}, {"resource", res.method + " " + res.path_template}, {"tier", tier}});
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
@@ -55,6 +100,12 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
   if (const std::string* h = rt->config.get("authConfig.authorizationHeader"))
     auth_header = *h;
   auto security = std::make_shared<filters::FailClosedSecurityFilter>(auth_header);
+  auto throttler = buildThrottler(rt->artifact, rt->config);
+  if (!throttler)
+    return throttler.error();
+  rt->throttler = std::move(*throttler);
+  auto throttling_filter = std::make_shared<throttling::ThrottlingFilter>(rt->throttler);
+  size_t throttled_resources = 0;
 
   rt->endpoints.resize(rt->artifact.endpoints.size());
   auto useEndpoint = [&](uint32_t index, upstream::Side side) -> Status {
@@ -76,6 +127,12 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
     for (const artifact::Resource& res : api.resources) {
       filter::FilterChain chain;
       chain.push_back(security);
+      if (needsThrottling(api, res)) {
+        chain.push_back(throttling_filter);
+        ++throttled_resources;
+        warnMissingTier(rt->throttler->policies(), api, res,
+                        api.throttling_tier.empty() ? res.throttling_tier : api.throttling_tier);
+      }
       // Request interceptors run before forwarding and response interceptors after; neither can
       // run in this build, so either kind stops the request (never silently skipped).
       for (const auto* list : {&res.request_interceptors, &res.response_interceptors}) {
@@ -100,6 +157,10 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
       }
     }
   }
+  log::info("throttling.local", "local throttling enabled",
+            {{"resources", std::to_string(throttled_resources)},
+             {"policies", std::to_string(rt->throttler->policies().size())},
+             {"counter_slots", std::to_string(rt->throttler->config().table_slots)}});
   return rt;
 }
 

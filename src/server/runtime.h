@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "filters/throttling/throttler.h"
 #include "mgw/artifact/model.h"
 #include "mgw/base/result.h"
 #include "mgw/config/gateway_config.h"
@@ -28,6 +29,10 @@ struct Runtime {
   // endpoints[i][side]: artifact endpoint i for production (0) / sandbox (1); null if unused.
   std::vector<std::array<std::unique_ptr<upstream::EndpointRuntime>, 2>> endpoints;
   int64_t max_body_bytes = -1;  // [listenerConfig] maxEntityBodySize
+  // The process's one local throttler (policies of the artifact over WSO2's built-ins), shared by
+  // every worker and every route's throttling filter: its counters are lock-free atomics, so an
+  // N-per-window limit holds across all worker threads.
+  std::shared_ptr<throttling::Throttler> throttler;
 };
 
 // Builds the runtime; applies endpoint URL overrides from the configuration. Errors name the

@@ -66,6 +66,23 @@ const artifact::Resource& Stream::resource() const {
   return api().resources[match_.resource_index];
 }
 
+std::string_view Stream::clientIp() const {
+  // X-Forwarded-For (de facto; RFC 7239 §5.2 has the same meaning for `for=`) lists the client
+  // first. Only a trusted proxy's list is believed; a client could write anything there.
+  if (sink_.peerTrusted()) {
+    if (const std::string* xff = request_.headers.get("X-Forwarded-For")) {
+      std::string_view first = trimOws(std::string_view(*xff).substr(0, xff->find(',')));
+      if (!first.empty())
+        return first;
+    }
+  }
+  return sink_.peerAddress();
+}
+
+void Stream::addResponseHeader(std::string_view name, std::string_view value) {
+  added_response_headers_.add(name, value);
+}
+
 void Stream::onRequestHead(http::RequestHead&& head, http::RequestTarget&& target,
                            bool end_stream) {
   request_ = std::move(head);
@@ -115,6 +132,8 @@ void Stream::sendLocalReply(filter::LocalReply reply) {
   head.status = reply.status;
   head.reason = std::string(http::reasonPhrase(reply.status));
   head.headers = std::move(reply.headers);
+  for (const http::Header& h : added_response_headers_)
+    head.headers.add(h.name, h.value);
   if (!reply.body.empty())
     head.headers.add("Content-Type", reply.content_type);
   head.framing = http::BodyFraming::ContentLength;
@@ -335,6 +354,8 @@ void Stream::onUpstreamHead(http::ResponseHead& head) {
     }
     out.headers.add(h.name, h.value);
   }
+  for (const http::Header& h : added_response_headers_)
+    out.headers.add(h.name, h.value);
   switch (head.framing) {
     case http::BodyFraming::ContentLength:
       out.framing = http::BodyFraming::ContentLength;

@@ -76,6 +76,8 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   const artifact::Resource& resource() const override;
   std::string_view peerAddress() const override { return sink_.peerAddress(); }
   bool secure() const override { return sink_.secure(); }
+  std::string_view clientIp() const override;
+  void addResponseHeader(std::string_view name, std::string_view value) override;
   void sendLocalReply(filter::LocalReply reply) override;
 
   // upstream::UpstreamCallbacks
@@ -119,6 +121,9 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   upstream::UpstreamConnectionPtr upstream_;
   boost::asio::steady_timer timer_;
   std::string pending_body_;  // request body received before the upstream connection is ready
+  // Fields filters added for the downstream response (addResponseHeader), appended to the
+  // forwarded or local response head.
+  http::HeaderMap added_response_headers_;
   bool request_complete_ = false;
   bool request_chunked_upstream_ = false;
   bool response_started_ = false;

@@ -27,6 +27,15 @@ TEST(KnownKeys, WildcardsMatchUserDefinedNames) {
   EXPECT_EQ(findKnownKey("b7a.users.*"), findKnownKey("b7a.users.x"));
 }
 
+TEST(KnownKeys, LocalThrottlingKeysAreTyped) {
+  const KnownKey* headers = findKnownKey("throttlingconfig.ratelimitheaders");
+  ASSERT_NE(headers, nullptr);
+  EXPECT_EQ(headers->type, KeyType::Bool);
+  const KnownKey* slots = findKnownKey("THROTTLINGCONFIG.COUNTERTABLESLOTS");
+  ASSERT_NE(slots, nullptr);
+  EXPECT_EQ(slots->type, KeyType::Int);
+}
+
 TEST(KnownKeys, EndpointOverrideShapes) {
   EXPECT_TRUE(isEndpointOverrideKey("myEp_prod_endpoint_0"));
   EXPECT_TRUE(isEndpointOverrideKey("my_ep_sand_endpoint_12"));

@@ -41,6 +41,13 @@ class RequestContext {
   // Peer address as text ("127.0.0.1", "::1") and whether it arrived over TLS.
   virtual std::string_view peerAddress() const = 0;
   virtual bool secure() const = 0;
+  // The client address as the gateway believes it: the first X-Forwarded-For element when the
+  // peer is in `[listenerConfig] trustedProxies` (and that element is non-empty), else the peer
+  // address. Keys per-client limits (throttling's Unauthenticated tier).
+  virtual std::string_view clientIp() const = 0;
+  // Adds a field to the response sent downstream, whether forwarded from the upstream or a local
+  // reply (e.g. the RateLimit fields of an allowed request).
+  virtual void addResponseHeader(std::string_view name, std::string_view value) = 0;
   // Ends the chain with a locally generated response; the request is never forwarded.
   virtual void sendLocalReply(LocalReply reply) = 0;
 };

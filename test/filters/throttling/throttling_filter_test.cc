@@ -15,51 +15,39 @@ using artifact::TimeUnit;
 
 constexpr int64_t kT0 = 1'700'000'040'000;  // a minute boundary (epoch UTC)
 
-// A plain filter::RequestContext, as the server provides today.
-class PlainContext : public filter::RequestContext {
+// A filter::RequestContext as the server provides it: peer address, the client address the
+// server derived (X-Forwarded-For from a trusted proxy, else the peer) and the response fields
+// added by filters.
+class TestContext : public filter::RequestContext {
  public:
-  PlainContext(const artifact::Api& api, const artifact::Resource& res, std::string peer)
-      : api_(api), res_(res), peer_(std::move(peer)) {}
+  TestContext(const artifact::Api& api, const artifact::Resource& res, std::string peer,
+              std::string client = {})
+      : api_(api), res_(res), peer_(std::move(peer)), client_(std::move(client)) {
+    if (client_.empty())
+      client_ = peer_;
+  }
   const http::RequestHead& request() const override { return head_; }
   http::RequestHead& mutableRequest() override { return head_; }
   const artifact::Api& api() const override { return api_; }
   const artifact::Resource& resource() const override { return res_; }
   std::string_view peerAddress() const override { return peer_; }
   bool secure() const override { return false; }
+  std::string_view clientIp() const override { return client_; }
+  void addResponseHeader(std::string_view name, std::string_view value) override {
+    added_.push_back({std::string(name), std::string(value)});
+  }
   void sendLocalReply(filter::LocalReply reply) override { reply_ = std::move(reply); }
 
   std::optional<filter::LocalReply> reply_;
+  std::vector<http::Header> added_;
+  std::optional<AuthInfo> auth_;  // what the AuthInfoLookup of the test answers
 
  private:
   http::RequestHead head_;
   const artifact::Api& api_;
   const artifact::Resource& res_;
   std::string peer_;
-};
-
-// The richer context the filter asks for (the proposed filter.h additions).
-class RichContext : public ThrottleRequestContext {
- public:
-  RichContext(const artifact::Api& api, const artifact::Resource& res, std::string peer,
-              std::string client)
-      : plain_(api, res, std::move(peer)), client_(std::move(client)) {}
-  const http::RequestHead& request() const override { return plain_.request(); }
-  http::RequestHead& mutableRequest() override { return plain_.mutableRequest(); }
-  const artifact::Api& api() const override { return plain_.api(); }
-  const artifact::Resource& resource() const override { return plain_.resource(); }
-  std::string_view peerAddress() const override { return plain_.peerAddress(); }
-  bool secure() const override { return false; }
-  void sendLocalReply(filter::LocalReply reply) override { plain_.sendLocalReply(reply); }
-  std::string_view clientIp() const override { return client_; }
-  void addResponseHeader(std::string_view name, std::string_view value) override {
-    added_.push_back({std::string(name), std::string(value)});
-  }
-  const AuthInfo* authInfo() const override { return auth_ ? &*auth_ : nullptr; }
-
-  PlainContext plain_;
   std::string client_;
-  std::vector<http::Header> added_;
-  std::optional<AuthInfo> auth_;
 };
 
 struct FilterSetup {
@@ -90,17 +78,22 @@ struct FilterSetup {
     cfg.table_slots = 1024;
     cfg.rate_limit_headers = headers;
     throttler = std::make_shared<Throttler>(PolicySet(own), cfg);
-    filter = std::make_unique<ThrottlingFilter>(throttler, [this] { return now; });
+    filter = std::make_unique<ThrottlingFilter>(
+        throttler, [this] { return now; },
+        [](const filter::RequestContext& ctx) -> const AuthInfo* {
+          const auto& t = static_cast<const TestContext&>(ctx);
+          return t.auth_ ? &*t.auth_ : nullptr;
+        });
   }
 };
 
 TEST(ThrottlingFilter, RefusalIsAWso2FaultWithHeaders) {
   FilterSetup s;
   EXPECT_EQ(s.filter->name(), "throttling");
-  PlainContext first(s.api, s.open, "192.0.2.1");
+  TestContext first(s.api, s.open, "192.0.2.1");
   EXPECT_EQ(s.filter->onRequestHeaders(first), filter::FilterStatus::Continue);
   EXPECT_FALSE(first.reply_.has_value());
-  PlainContext second(s.api, s.open, "192.0.2.1");
+  TestContext second(s.api, s.open, "192.0.2.1");
   EXPECT_EQ(s.filter->onRequestHeaders(second), filter::FilterStatus::Stop);
   ASSERT_TRUE(second.reply_.has_value());
   const filter::LocalReply& r = *second.reply_;
@@ -115,67 +108,83 @@ TEST(ThrottlingFilter, RefusalIsAWso2FaultWithHeaders) {
   ASSERT_NE(r.headers.get("RateLimit"), nullptr);
   EXPECT_EQ(*r.headers.get("RateLimit"), "\"Unauthenticated\";r=0;t=30");
   EXPECT_EQ(*r.headers.get("RateLimit-Policy"), "\"Unauthenticated\";q=1;w=60");
-  // Without the richer context the peer address is the key: another peer passes.
-  PlainContext other(s.api, s.open, "192.0.2.2");
+  // The client address is the key: another client passes.
+  TestContext other(s.api, s.open, "192.0.2.2");
   EXPECT_EQ(s.filter->onRequestHeaders(other), filter::FilterStatus::Continue);
 }
 
-TEST(ThrottlingFilter, RichContextGivesClientIpAndResponseHeaders) {
+TEST(ThrottlingFilter, ClientIpKeysUnauthenticatedAndFieldsAreAdded) {
   FilterSetup s;
-  RichContext a(s.api, s.open, "10.0.0.9", "203.0.113.5");
+  TestContext a(s.api, s.open, "10.0.0.9", "203.0.113.5");
   EXPECT_EQ(s.filter->onRequestHeaders(a), filter::FilterStatus::Continue);
   ASSERT_EQ(a.added_.size(), 2u);
   EXPECT_EQ(a.added_[0].name, "RateLimit-Policy");
   EXPECT_EQ(a.added_[1].value, "\"Unauthenticated\";r=0;t=30");
   // Same proxy, another forwarded client: its own counter.
-  RichContext b(s.api, s.open, "10.0.0.9", "203.0.113.6");
+  TestContext b(s.api, s.open, "10.0.0.9", "203.0.113.6");
   EXPECT_EQ(s.filter->onRequestHeaders(b), filter::FilterStatus::Continue);
   // Same client through another proxy: the same counter.
-  RichContext c(s.api, s.open, "10.0.0.8", "203.0.113.5");
+  TestContext c(s.api, s.open, "10.0.0.8", "203.0.113.5");
   EXPECT_EQ(s.filter->onRequestHeaders(c), filter::FilterStatus::Stop);
-  ASSERT_TRUE(c.plain_.reply_.has_value());
-  EXPECT_EQ(c.plain_.reply_->status, 429);
+  ASSERT_TRUE(c.reply_.has_value());
+  EXPECT_EQ(c.reply_->status, 429);
   EXPECT_TRUE(c.added_.empty());  // a local reply carries its own fields
 }
 
 TEST(ThrottlingFilter, RateLimitFieldsCanBeDisabled) {
   FilterSetup s(false);
-  RichContext a(s.api, s.open, "10.0.0.9", "203.0.113.5");
+  TestContext a(s.api, s.open, "10.0.0.9", "203.0.113.5");
   EXPECT_EQ(s.filter->onRequestHeaders(a), filter::FilterStatus::Continue);
   EXPECT_TRUE(a.added_.empty());
-  RichContext b(s.api, s.open, "10.0.0.9", "203.0.113.5");
+  TestContext b(s.api, s.open, "10.0.0.9", "203.0.113.5");
   EXPECT_EQ(s.filter->onRequestHeaders(b), filter::FilterStatus::Stop);
-  EXPECT_NE(b.plain_.reply_->headers.get("Retry-After"), nullptr);
-  EXPECT_EQ(b.plain_.reply_->headers.get("RateLimit"), nullptr);
+  EXPECT_NE(b.reply_->headers.get("Retry-After"), nullptr);
+  EXPECT_EQ(b.reply_->headers.get("RateLimit"), nullptr);
 }
 
 TEST(ThrottlingFilter, AuthInfoExtensionPointAppliesSubscriptionTier) {
   FilterSetup s;
   // Secured resource, no caller information: no subscription tier yet.
   for (int i = 0; i < 3; ++i) {
-    RichContext r(s.api, s.secured, "10.0.0.9", "10.0.0.9");
+    TestContext r(s.api, s.secured, "10.0.0.9", "10.0.0.9");
     EXPECT_EQ(s.filter->onRequestHeaders(r), filter::FilterStatus::Continue);
   }
   AuthInfo auth;
   auth.app_id = "7";
   auth.username = "alice";
   auth.subscription_tier = "Gold";
-  RichContext first(s.api, s.secured, "10.0.0.9", "10.0.0.9");
+  TestContext first(s.api, s.secured, "10.0.0.9", "10.0.0.9");
   first.auth_ = auth;
   EXPECT_EQ(s.filter->onRequestHeaders(first), filter::FilterStatus::Continue);
-  RichContext second(s.api, s.secured, "10.0.0.9", "10.0.0.9");
+  TestContext second(s.api, s.secured, "10.0.0.9", "10.0.0.9");
   second.auth_ = auth;
   EXPECT_EQ(s.filter->onRequestHeaders(second), filter::FilterStatus::Stop);
-  EXPECT_EQ(second.plain_.reply_->details, "throttling.subscription");
+  EXPECT_EQ(second.reply_->details, "throttling.subscription");
   auth.subscription_tier = "Platinum";
-  RichContext missing(s.api, s.secured, "10.0.0.9", "10.0.0.9");
+  TestContext missing(s.api, s.secured, "10.0.0.9", "10.0.0.9");
   missing.auth_ = auth;
   EXPECT_EQ(s.filter->onRequestHeaders(missing), filter::FilterStatus::Stop);
-  EXPECT_EQ(missing.plain_.reply_->status, 500);
-  EXPECT_EQ(missing.plain_.reply_->body,
+  EXPECT_EQ(missing.reply_->status, 500);
+  EXPECT_EQ(missing.reply_->body,
             "{\"fault\":{\"code\":900809, \"message\":\"Internal server error occured\", "
             "\"description\":\"POLICY ENFORCEMENT ERROR\"}}");
-  EXPECT_EQ(missing.plain_.reply_->headers.size(), 0u);
+  EXPECT_EQ(missing.reply_->headers.size(), 0u);
+}
+
+TEST(ThrottlingFilter, DefaultAuthLookupGivesNoCaller) {
+  FilterSetup s;
+  TestContext probe(s.api, s.secured, "10.0.0.9");
+  probe.auth_ = AuthInfo{};
+  EXPECT_EQ(noAuthInfo(probe), nullptr);
+  // The filter built without a lookup ignores the caller: the Gold (1 per minute) subscription
+  // tier of the caller is never counted, the secured resource has no tier of its own.
+  ThrottlingFilter plain(s.throttler, [&s] { return s.now; });
+  for (int i = 0; i < 3; ++i) {
+    TestContext r(s.api, s.secured, "10.0.0.9");
+    r.auth_ = AuthInfo{"7", "alice", "Gold", "", ""};
+    EXPECT_EQ(plain.onRequestHeaders(r), filter::FilterStatus::Continue);
+    EXPECT_TRUE(r.added_.empty());
+  }
 }
 
 TEST(ThrottlingFilter, SystemClockIsEpochMilliseconds) {
