@@ -738,33 +738,47 @@ class Compiler {
     return {};
   }
 
+  // WSO2's parser accepted definitions whose body schemas point nowhere (e.g. a
+  // `#/components/schemas/Pet` without `components`). Such a `$ref` only costs validation of that
+  // body, so it is a warning that says so; routing, endpoint and security references stay errors.
   void compileSchemas(ApiScope& s, const Cursor& item, const Cursor& op, Resource& r) {
-    if (s.oas3) {
-      if (Cursor body = op.child("requestBody"); body.valid()) {
-        Cursor rb = store_.deref(body);
-        Cursor media = jsonMedia(rb.child("content"));
-        if (Cursor schema = media.child("schema"); schema.valid()) {
+    const std::string op_name = r.method + " " + r.path_template;
+    {
+      DocumentStore::LenientRefs lenient(
+          store_, "schema dropped: the request body of " + op_name + " is not validated");
+      if (s.oas3) {
+        if (Cursor body = op.child("requestBody"); body.valid()) {
+          Cursor rb = store_.deref(body);
+          Cursor media = jsonMedia(rb.child("content"));
+          if (Cursor schema = media.child("schema"); schema.valid()) {
+            r.request_schema = bundleSchema(store_, diags_, schema);
+          }
+        }
+      } else {
+        // Operation parameters override path-item parameters of the same name and location.
+        Cursor body_param;
+        for (const Cursor& list : {item.child("parameters"), op.child("parameters")}) {
+          for (const Cursor& raw : list.items()) {
+            DocumentStore::LenientRefs lenient_param(
+                store_, "parameter ignored: if it is the body parameter, the request body of " +
+                            op_name + " is not validated");
+            Cursor p = store_.deref(raw);
+            if (Cursor in = p.child("in"); in.isScalar() && in.scalar() == "body")
+              body_param = p;
+          }
+        }
+        if (Cursor schema = body_param.child("schema"); schema.valid()) {
           r.request_schema = bundleSchema(store_, diags_, schema);
         }
-      }
-    } else {
-      // Operation parameters override path-item parameters of the same name and location.
-      Cursor body_param;
-      for (const Cursor& list : {item.child("parameters"), op.child("parameters")}) {
-        for (const Cursor& raw : list.items()) {
-          Cursor p = store_.deref(raw);
-          if (Cursor in = p.child("in"); in.isScalar() && in.scalar() == "body")
-            body_param = p;
-        }
-      }
-      if (Cursor schema = body_param.child("schema"); schema.valid()) {
-        r.request_schema = bundleSchema(store_, diags_, schema);
       }
     }
     Cursor responses = op.child("responses");
     for (const auto& [status, raw] : responses.members()) {
       if (startsWith(status, "x-"))
         continue;
+      DocumentStore::LenientRefs lenient(
+          store_,
+          "schema dropped: the " + status + " response body of " + op_name + " is not validated");
       Cursor resp = store_.deref(raw);
       Cursor schema =
           s.oas3 ? jsonMedia(resp.child("content")).child("schema") : resp.child("schema");

@@ -56,7 +56,8 @@ std::optional<AuthScheme> mapScheme(Diagnostics& d, const std::string& name, con
       s.type = AuthScheme::Type::Basic;
       return s;
     }
-    if (iequals(*scheme, "bearer")) {
+    // WSO2 3.x read `scheme: jwt` as its OAuth2/JWT authentication too.
+    if (iequals(*scheme, "bearer") || iequals(*scheme, "jwt")) {
       s.type = AuthScheme::Type::OAuth2;
       return s;
     }
@@ -123,6 +124,7 @@ std::string normalizeCorsKey(std::string_view key) {
 SecurityContext parseSecuritySchemes(DocumentStore& store, Diagnostics& d, const Cursor& root,
                                      bool oas3) {
   SecurityContext ctx;
+  ctx.declared_in = oas3 ? "components.securitySchemes" : "securityDefinitions";
   Cursor defs =
       oas3 ? root.child("components").child("securitySchemes") : root.child("securityDefinitions");
   if (!defs.valid() || defs.isNull())
@@ -156,34 +158,64 @@ SecurityMapping mapSecurity(Diagnostics& d, const SecurityContext& ctx, const Cu
     d.error(security, "security must be a list of requirement objects");
     return out;
   }
+  bool dropped = false;
   for (const Cursor& req : security.items()) {
     if (req.isNull())
       continue;
     if (!req.isMap()) {
-      d.error(req, "a security requirement must be a map of scheme name to scopes");
+      std::string msg = "a security requirement must be a map of scheme name to scopes";
+      if (req.isScalar()) {
+        msg += ", got the string '" + req.scalar() + "'";
+        if (std::size_t colon = req.scalar().find(':'); colon != std::string::npos) {
+          msg += " (missing space after ':'? write '" + req.scalar().substr(0, colon) + ": " +
+                 req.scalar().substr(colon + 1) + "')";
+        }
+      }
+      d.warning(req, msg + ": this requirement is ignored");
+      dropped = true;
       continue;
     }
     for (const auto& [name, scopes] : req.members()) {
       auto it = ctx.schemes.find(name);
       if (it == ctx.schemes.end()) {
-        d.error(scopes, "unknown security scheme '" + name + "'");
+        d.warning(scopes, "unknown security scheme '" + name + "' (not declared in " +
+                              ctx.declared_in + "): it and its scopes are ignored");
+        dropped = true;
         continue;
       }
-      if (!scopes.isNull()) {
-        if (auto list = readStringList(d, scopes)) {
-          for (std::string& s : *list) {
-            if (std::find(out.scopes.begin(), out.scopes.end(), s) == out.scopes.end()) {
-              out.scopes.push_back(std::move(s));
-            }
-          }
+      // A scheme this gateway does not enforce was reported at its definition; its scopes
+      // would only widen the any-of scope list of the schemes that remain.
+      if (!it->second) {
+        dropped = true;
+        continue;
+      }
+      std::optional<std::vector<std::string>> list;
+      if (scopes.isNull()) {
+        list.emplace();
+      } else if (scopes.isScalar()) {
+        list.emplace();
+        if (!scopes.scalar().empty())
+          list->push_back(scopes.scalar());
+        d.warning(scopes, "scopes of '" + name + "' should be a list: the string is read as [" +
+                              (list->empty() ? std::string() : "'" + scopes.scalar() + "'") + "]");
+      } else {
+        list = readStringList(d, scopes);
+      }
+      if (list) {
+        for (std::string& s : *list) {
+          if (std::find(out.scopes.begin(), out.scopes.end(), s) == out.scopes.end())
+            out.scopes.push_back(std::move(s));
         }
       }
-      if (!it->second)
-        continue;
       addScheme(out.auth, *it->second);
       if (it->second->type == AuthScheme::Type::ApiKey)
         addScheme(out.api_keys, *it->second);
     }
+  }
+  if (dropped && out.auth.empty()) {
+    d.warning(security,
+              "no usable security requirement: the default, OAuth2, is required (as with "
+              "'security: []')");
   }
   return out;
 }

@@ -16,6 +16,8 @@ struct SecurityContext {
   // Scheme name -> mapped scheme; nullopt for a scheme type this gateway does not enforce
   // (e.g. mutualTLS, http digest), reported once as a warning.
   std::map<std::string, std::optional<artifact::AuthScheme>> schemes;
+  // Where schemes are declared, for messages: components.securitySchemes or securityDefinitions.
+  std::string declared_in;
 };
 
 SecurityContext parseSecuritySchemes(DocumentStore& store, Diagnostics& d, const Cursor& root,
@@ -28,6 +30,12 @@ struct SecurityMapping {
 };
 
 // Maps a `security` requirement list (null/absent -> nothing declared).
+//
+// Leniency for WSO2 projects (WSO2's parser accepted these): a requirement that is not a map,
+// and a requirement naming an undeclared scheme, are ignored with a warning, scopes included; a
+// scope value that is a string is read as a one-element list (warning). Requirements are
+// alternatives, so dropping one never loosens the others; when none is usable the mapping is
+// empty, which means the default, OAuth2 (a warning says so) — never an unsecured resource.
 SecurityMapping mapSecurity(Diagnostics& d, const SecurityContext& ctx, const Cursor& security);
 
 struct AppSecurity {

@@ -191,6 +191,9 @@ void Diagnostics::add(Severity s, const Cursor& at, std::string message) {
 }
 
 void Diagnostics::add(Diagnostic d) {
+  if (d.severity == Severity::Warning && !warnings_seen_.insert(formatDiagnostic(d)).second) {
+    return;
+  }
   if (d.severity == Severity::Error)
     ++errors_;
   items_.push_back(std::move(d));
@@ -234,13 +237,19 @@ std::string dirName(std::string_view path) {
 const Document* DocumentStore::load(const std::string& rel_path, const Cursor* from) {
   if (auto it = docs_.find(rel_path); it != docs_.end())
     return it->second.get();
-  if (failed_.count(rel_path) != 0)
+  // A parse failure was reported once at the file; a missing file is reported at every
+  // reference, as one reference may be lenient (a warning) and the next one not.
+  if (failed_.count(rel_path) != 0) {
+    if (from != nullptr && unreadable_.count(rel_path) != 0)
+      refProblem(*from, "cannot read referenced file '" + rel_path + "'");
     return nullptr;
+  }
   std::optional<std::string> text = reader_ ? reader_(rel_path) : std::nullopt;
   if (!text) {
     failed_.insert(rel_path);
+    unreadable_.insert(rel_path);
     if (from != nullptr) {
-      diags_.error(*from, "cannot read referenced file '" + rel_path + "'");
+      refProblem(*from, "cannot read referenced file '" + rel_path + "'");
     } else {
       diags_.add(Diagnostic{Severity::Error, rel_path, 0, 0, "", "cannot read file"});
     }
@@ -269,16 +278,24 @@ const Document* DocumentStore::load(const std::string& rel_path, const Cursor* f
   return raw;
 }
 
+void DocumentStore::refProblem(const Cursor& at, std::string message) {
+  if (lenient_consequence_.empty()) {
+    diags_.error(at, std::move(message));
+  } else {
+    diags_.warning(at, message + "; " + lenient_consequence_);
+  }
+}
+
 Cursor DocumentStore::resolveRef(const Cursor& ref) {
   bool number = ref.plain() &&
                 (plainInt(ref.scalar()) || plainFloat(ref.scalar()) || plainBool(ref.scalar()));
   if (!ref.isScalar() || number) {
-    diags_.error(ref, "$ref must be a string");
+    refProblem(ref, "$ref must be a string");
     return {};
   }
   const std::string& value = ref.scalar();
   if (value.find("://") != std::string::npos) {
-    diags_.error(ref, "unsupported $ref '" + value + "': only local and relative file references");
+    refProblem(ref, "unsupported $ref '" + value + "': only local and relative file references");
     return {};
   }
   std::size_t hash = value.find('#');
@@ -290,7 +307,7 @@ Cursor DocumentStore::resolveRef(const Cursor& ref) {
     std::string joined = dir.empty() ? file_part : dir + "/" + file_part;
     std::optional<std::string> norm = normalizeRelPath(joined);
     if (!norm) {
-      diags_.error(ref, "unresolved $ref '" + value + "': the file is outside the project");
+      refProblem(ref, "unresolved $ref '" + value + "': the file is outside the project");
       return {};
     }
     if (*norm != ref.doc->path)
@@ -302,7 +319,7 @@ Cursor DocumentStore::resolveRef(const Cursor& ref) {
   Cursor cur = Cursor::root(*target);
   std::string pointer = percentDecode(fragment);
   if (!pointer.empty() && pointer.front() != '/') {
-    diags_.error(ref, "unresolved $ref '" + value + "': the fragment is not a JSON pointer");
+    refProblem(ref, "unresolved $ref '" + value + "': the fragment is not a JSON pointer");
     return {};
   }
   std::size_t pos = pointer.empty() ? std::string::npos : 1;
@@ -319,7 +336,7 @@ Cursor DocumentStore::resolveRef(const Cursor& ref) {
         next = cur.at(static_cast<std::size_t>(*idx));
     }
     if (!next.valid()) {
-      diags_.error(ref, "unresolved $ref '" + value + "': '" + token + "' not found");
+      refProblem(ref, "unresolved $ref '" + value + "': '" + token + "' not found");
       return {};
     }
     cur = std::move(next);

@@ -78,12 +78,15 @@ class Diagnostics {
     add(Severity::Warning, at, std::move(message));
   }
   void add(Severity s, const Cursor& at, std::string message);
+  // A warning identical to one already reported (same place, same text) is dropped: the root
+  // `security` is mapped once per operation and would otherwise repeat its warnings.
   void add(Diagnostic d);
   std::vector<Diagnostic>& items() { return items_; }
   std::size_t errorCount() const { return errors_; }
 
  private:
   std::vector<Diagnostic> items_;
+  std::set<std::string> warnings_seen_;
   std::size_t errors_ = 0;
 };
 
@@ -112,12 +115,35 @@ class DocumentStore {
   // Files reached only through `$ref` from another file.
   const std::set<std::string>& referencedFiles() const { return referenced_; }
 
+  // While a LenientRefs guard is alive, a `$ref` that cannot be resolved (missing target or
+  // file, outside the project, remote, malformed) is reported as a warning ending in
+  // "; <consequence>" instead of an error. Used only where the referenced value merely feeds
+  // body validation (request/response schemas), never for routing, endpoints or security.
+  class LenientRefs {
+   public:
+    LenientRefs(DocumentStore& store, std::string consequence)
+        : store_(store), saved_(std::move(store.lenient_consequence_)) {
+      store_.lenient_consequence_ = std::move(consequence);
+    }
+    LenientRefs(const LenientRefs&) = delete;
+    LenientRefs& operator=(const LenientRefs&) = delete;
+    ~LenientRefs() { store_.lenient_consequence_ = std::move(saved_); }
+
+   private:
+    DocumentStore& store_;
+    std::string saved_;
+  };
+
  private:
+  void refProblem(const Cursor& at, std::string message);
+
   const FileReader& reader_;
   Diagnostics& diags_;
   std::map<std::string, std::unique_ptr<Document>> docs_;
   std::set<std::string> failed_;
+  std::set<std::string> unreadable_;  // subset of failed_: reported again at every reference
   std::set<std::string> referenced_;
+  std::string lenient_consequence_;  // non-empty while a LenientRefs guard is alive
 };
 
 // Typed readers: each reports "expected ..." at `c` and returns nullopt on a type mismatch.

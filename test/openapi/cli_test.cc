@@ -222,6 +222,42 @@ TEST_F(Cli, WarningsDoNotFailTheBuild) {
   EXPECT_TRUE(fs::is_regular_file(dir_ / "wso2/target/wso2.mgw"));
 }
 
+// Leniency for WSO2 projects: sloppy security and dangling schema $refs build with warnings;
+// the resources fall back to the default OAuth2, never to "no security".
+TEST_F(Cli, LenientWso2PatternsBuildWithWarnings) {
+  copyProject(MGW_OPENAPI_FIXTURES "/lenient_project", "lenient");
+  Outcome r = mgw("build lenient");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("api_definitions/sloppy_security.yaml:22:11: "
+                       "/paths/~1string-item/post/security/0: warning: a security requirement "
+                       "must be a map of scheme name to scopes, got the string 'oauth:[]'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("api_definitions/sloppy_security.yaml:38:18: "
+                       "/paths/~1string-scope/get/security/1/admin: warning: scopes of 'admin' "
+                       "should be a list"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("api_definitions/no_components.yaml:28:23: "
+                       "/paths/~1pets~1{id}/get/responses/200/content/application~1json/schema/"
+                       "$ref: warning: unresolved $ref '#/components/schemas/Pet'"),
+            std::string::npos)
+      << r.err;
+  std::size_t start = 0;
+  for (std::size_t nl = r.err.find('\n'); nl != std::string::npos;
+       start = nl + 1, nl = r.err.find('\n', start)) {
+    EXPECT_NE(r.err.substr(start, nl - start).find(": warning: "), std::string::npos) << r.err;
+  }
+  ASSERT_TRUE(fs::is_regular_file(dir_ / "lenient/target/lenient.mgw"));
+  Outcome i = mgw("inspect --json lenient/target/lenient.mgw");
+  ASSERT_EQ(i.code, 0) << i.err;
+  EXPECT_EQ(i.out.find("\"disable_security\": true"), std::string::npos) << i.out;
+  EXPECT_NE(i.out.find("\"disable_security\": false"), std::string::npos);
+  Outcome t = mgw("inspect lenient/target/lenient.mgw");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("oauth2(default)"), std::string::npos) << t.out;
+}
+
 TEST_F(Cli, SignedArtifact) {
   if (std::system("openssl version >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "no openssl CLI";

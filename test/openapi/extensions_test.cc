@@ -271,16 +271,21 @@ paths:
       responses: {"200": {description: ok}}
 )";
   CompileOutput out = compileOne(doc);
-  EXPECT_EQ(out.errorCount(), 1u) << dump(out);
+  EXPECT_CLEAN(out);
   EXPECT_TRUE(hasLine(out,
                       "api_definitions/api.yaml:36:25: /paths/~1unknown/get/security/0/nope: "
-                      "unknown security scheme 'nope'"))
+                      "warning: unknown security scheme 'nope' (not declared in "
+                      "components.securitySchemes): it and its scopes are ignored"))
       << dump(out);
+  const auto& unknown = out.artifact.apis.at(0).resources.at(4);
+  EXPECT_EQ(unknown.path_template, "/unknown");
+  EXPECT_TRUE(unknown.auth.empty());  // nothing usable left -> default oauth2, never unsecured
+  EXPECT_FALSE(unknown.disable_security);
   EXPECT_TRUE(mentions(out, "warning: apiKey in cookie ('cookie') is not supported")) << dump(out);
   EXPECT_TRUE(mentions(out, "warning: http scheme 'digest' of 'digest' is not supported"))
       << dump(out);
 
-  // Compile again without the erroneous operation to look at the model.
+  // Compile again without the /unknown operation to look at the model.
   std::string fixed = doc;
   fixed.erase(fixed.find("  /unknown:"));
   CompileOutput ok = compileOne(fixed);
