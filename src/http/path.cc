@@ -13,16 +13,7 @@ using syntax::hexValue;
 
 // Path bytes besides '%' (RFC 3986 §3.3 pchar + '/'): unreserved, sub-delims, ':' and '@'.
 constexpr syntax::Table makePathTable() {
-  syntax::Table t{};
-  for (int c = '0'; c <= '9'; ++c)
-    t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c)
-    t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c)
-    t[c] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;=:@/"))
-    t[static_cast<unsigned char>(c)] = true;
-  return t;
+  return syntax::makeAlnumTable("-._~!$&'()*+,;=:@/");
 }
 constexpr syntax::Table kPathChar = makePathTable();
 

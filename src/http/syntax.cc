@@ -9,16 +9,7 @@ namespace {
 
 // unreserved / sub-delims (RFC 3986 §2.2-2.3): the reg-name alphabet besides pct-encoded.
 constexpr Table makeRegNameTable() {
-  Table t{};
-  for (int c = '0'; c <= '9'; ++c)
-    t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c)
-    t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c)
-    t[c] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;="))
-    t[static_cast<unsigned char>(c)] = true;
-  return t;
+  return makeAlnumTable("-._~!$&'()*+,;=");
 }
 constexpr Table kRegName = makeRegNameTable();
 

@@ -11,8 +11,8 @@ namespace mgw::http::syntax {
 
 using Table = std::array<bool, 256>;
 
-// tchar (RFC 9110 §5.6.2).
-constexpr Table makeTcharTable() {
+// ALPHA / DIGIT plus the characters of `extra`: the shape of tchar, reg-name and pchar alike.
+constexpr Table makeAlnumTable(std::string_view extra) {
   Table t{};
   for (int c = '0'; c <= '9'; ++c)
     t[c] = true;
@@ -20,9 +20,14 @@ constexpr Table makeTcharTable() {
     t[c] = true;
   for (int c = 'A'; c <= 'Z'; ++c)
     t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+  for (char c : extra)
     t[static_cast<unsigned char>(c)] = true;
   return t;
+}
+
+// tchar (RFC 9110 §5.6.2).
+constexpr Table makeTcharTable() {
+  return makeAlnumTable("!#$%&'*+-.^_`|~");
 }
 
 // field-value octets (RFC 9110 §5.5): HTAB, SP, VCHAR, obs-text. Never CR, LF, NUL or other CTL.
