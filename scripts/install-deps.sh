@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev
   libcurl4-openssl-dev
+  libcrypt-dev libargon2-dev
 )
 RUN_PKGS=(ca-certificates openssl)
 TEST_PKGS=(curl nginx-light python3 procps iproute2)
