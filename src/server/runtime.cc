@@ -1,10 +1,18 @@
 #include "server/runtime.h"
 
+#include <algorithm>
+#include <optional>
+
+#include "filters/basic_auth/user_store.h"
 #include "filters/interceptor/unsupported_interceptor_filter.h"
-#include "filters/security/fail_closed_filter.h"
+#include "filters/jwt/key_set.h"
+#include "filters/jwt/token_cache.h"
+#include "filters/jwt/verifier.h"
+#include "filters/security/auth_filter.h"
 #include "filters/throttling/throttling_filter.h"
 #include "mgw/base/log.h"
 #include "mgw/base/strings.h"
+#include "tls/stores.h"
 
 namespace mgw::server {
 namespace {
@@ -82,6 +90,93 @@ void warnMissingTier(const throttling::PolicySet& policies, const artifact::Api&
       {{"api", api.name}, {"resource", res.method + " " + res.path_template}, {"tier", tier}});
 }
 
+// `[caching]` (reference §3): tokenCacheCapacity entries, tokenCacheExpiryTime ms.
+jwt::TokenCacheOptions tokenCacheOptions(const config::GatewayConfig& config) {
+  jwt::TokenCacheOptions o;
+  if (!config.getBool("caching.enabled", true)) {
+    o.capacity = 0;
+    return o;
+  }
+  const int64_t capacity =
+      config.getInt("caching.tokenCacheCapacity", static_cast<int64_t>(o.capacity));
+  o.capacity = capacity < 0 ? 0 : static_cast<size_t>(capacity);
+  o.expiry_ms = std::max<int64_t>(0, config.getInt("caching.tokenCacheExpiryTime", o.expiry_ms));
+  return o;
+}
+
+// `[[jwtTokenConfig]]` → one IssuerConfig each; certificateAlias keys come from the
+// `[listenerConfig]` trust store, loaded only when an issuer needs it. Null when no issuer is
+// configured (Bearer tokens then fail closed).
+Result<std::shared_ptr<const jwt::Verifier>> buildVerifier(const config::GatewayConfig& config) {
+  const size_t count = config.arrayCount("jwtTokenConfig");
+  if (count == 0)
+    return std::shared_ptr<const jwt::Verifier>();
+  std::vector<jwt::Verifier::Issuer> issuers;
+  std::optional<tls::TrustStore> trust;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string prefix = "jwtTokenConfig." + std::to_string(i) + ".";
+    jwt::IssuerConfig ic;
+    ic.name = "jwtTokenConfig[" + std::to_string(i) + "]";
+    ic.issuer = config.getString(prefix + "issuer");
+    if (ic.issuer.empty()) {
+      return makeError("config.bad_value", ic.name + ": issuer is required");
+    }
+    ic.audiences = config.getList(prefix + "audience");
+    ic.certificate_alias = config.getString(prefix + "certificateAlias");
+    ic.jwks_url = config.getString(prefix + "jwksURL");
+    ic.validate_subscription = config.getBool(prefix + "validateSubscription", false);
+    ic.consumer_key_claim = config.getString(prefix + "consumerKeyClaim", "aud");
+    const size_t claims = config.arrayCount(prefix + "claims");
+    for (size_t c = 0; c < claims; ++c) {
+      const std::string cp = prefix + "claims." + std::to_string(c) + ".";
+      ic.claim_mappings.push_back(
+          {config.getString(cp + "remoteClaim"), config.getString(cp + "localClaim")});
+    }
+    auto keys = std::make_shared<jwt::KeySet>();
+    if (!ic.certificate_alias.empty()) {
+      if (!trust) {
+        const std::string path = config.getString("listenerConfig.trustStorePath");
+        if (path.empty()) {
+          return makeError("config.missing_trust_store",
+                           ic.name + ": certificateAlias needs [listenerConfig] trustStorePath");
+        }
+        auto loaded =
+            tls::loadTrustStore(path, config.getString("listenerConfig.trustStorePassword"));
+        if (!loaded) {
+          return makeError(loaded.error().reason,
+                           "[listenerConfig] trustStorePath: " + loaded.error().message);
+        }
+        trust = std::move(*loaded);
+      }
+      X509* cert = trust->find(ic.certificate_alias);
+      if (cert == nullptr) {
+        return makeError("tls.store_alias_not_found", ic.name + ": certificateAlias '" +
+                                                          ic.certificate_alias +
+                                                          "' is not in the trust store");
+      }
+      if (auto s = keys->addCertificate(ic.certificate_alias, cert); !s) {
+        return makeError(s.error().reason, ic.name + ": " + s.error().message);
+      }
+    } else if (!ic.jwks_url.empty()) {
+      // An issuer without keys fails closed (verifier.h): every token of it answers 401.
+      log::warn("jwt.jwks_unsupported",
+                "JWKS fetching is not implemented yet: tokens of this issuer are refused (401)",
+                {{"issuer", ic.issuer}, {"jwksURL", ic.jwks_url}});
+    } else {
+      log::warn("jwt.no_keys",
+                "issuer has neither certificateAlias nor jwksURL: its tokens are refused (401)",
+                {{"issuer", ic.issuer}});
+    }
+    issuers.push_back({std::move(ic), std::move(keys)});
+  }
+  jwt::VerifierOptions options;
+  options.skew_ms = config.getInt("keyManager.timestampSkew",
+                                  config.getInt("server.timestampSkew", options.skew_ms));
+  log::info("jwt.issuers", "JWT issuers configured", {{"count", std::to_string(issuers.size())}});
+  return std::shared_ptr<const jwt::Verifier>(
+      std::make_shared<jwt::Verifier>(std::move(issuers), options));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
@@ -99,7 +194,21 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
   std::string auth_header = "Authorization";
   if (const std::string* h = rt->config.get("authConfig.authorizationHeader"))
     auth_header = *h;
-  auto security = std::make_shared<filters::FailClosedSecurityFilter>(auth_header);
+  // The `[b7a.users]` store and the JWT verifier are built once and shared read-only by every
+  // worker (user_store.h, verifier.h).
+  filters::AuthFilterConfig auth;
+  auth.default_auth_header = auth_header;
+  auth.remove_auth_header = rt->config.getBool("authConfig.removeAuthHeaderFromOutMessage", true);
+  auto users = basic_auth::UserStore::fromConfig(rt->config);
+  if (!users)
+    return users.error();
+  auth.users = std::make_shared<const basic_auth::UserStore>(std::move(*users));
+  auto verifier = buildVerifier(rt->config);
+  if (!verifier)
+    return verifier.error();
+  auth.verifier = std::move(*verifier);
+  auth.token_cache = tokenCacheOptions(rt->config);
+  auto security = std::make_shared<filters::AuthFilter>(std::move(auth));
   auto throttler = buildThrottler(rt->artifact, rt->config);
   if (!throttler)
     return throttler.error();
