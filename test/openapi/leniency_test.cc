@@ -10,23 +10,6 @@ namespace {
 
 using artifact::AuthScheme;
 
-const artifact::Api* findApi(const CompileOutput& out, const std::string& name) {
-  for (const auto& a : out.artifact.apis) {
-    if (a.name == name)
-      return &a;
-  }
-  return nullptr;
-}
-
-const artifact::Resource* findResource(const artifact::Api& api, const std::string& method,
-                                       const std::string& path) {
-  for (const auto& r : api.resources) {
-    if (r.method == method && r.path_template == path)
-      return &r;
-  }
-  return nullptr;
-}
-
 // The default when nothing usable is declared: OAuth2 required (empty auth list, security on).
 void expectDefaultOAuth2(const artifact::Resource* r) {
   ASSERT_NE(r, nullptr);

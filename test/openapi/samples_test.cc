@@ -10,23 +10,6 @@ namespace {
 using artifact::AuthScheme;
 using artifact::EndpointType;
 
-const artifact::Api* findApi(const CompileOutput& out, const std::string& name) {
-  for (const auto& a : out.artifact.apis) {
-    if (a.name == name)
-      return &a;
-  }
-  return nullptr;
-}
-
-const artifact::Resource* findResource(const artifact::Api& api, const std::string& method,
-                                       const std::string& path) {
-  for (const auto& r : api.resources) {
-    if (r.method == method && r.path_template == path)
-      return &r;
-  }
-  return nullptr;
-}
-
 CompileOutput compileDir(const std::string& dir) {
   auto in = scanProjectDir(dir);
   EXPECT_TRUE(in.ok());

@@ -75,6 +75,25 @@ inline std::string oas3(const std::string& root, const std::string& op = "",
          op;
 }
 
+// The API named `name` in a compile result, or nullptr.
+inline const artifact::Api* findApi(const CompileOutput& out, const std::string& name) {
+  for (const auto& a : out.artifact.apis) {
+    if (a.name == name)
+      return &a;
+  }
+  return nullptr;
+}
+
+// The resource of `api` with this method and path template, or nullptr.
+inline const artifact::Resource* findResource(const artifact::Api& api, const std::string& method,
+                                              const std::string& path) {
+  for (const auto& r : api.resources) {
+    if (r.method == method && r.path_template == path)
+      return &r;
+  }
+  return nullptr;
+}
+
 #define EXPECT_CLEAN(out) EXPECT_EQ((out).errorCount(), 0u) << dump(out)
 
 }  // namespace mgw::openapi::testing
