@@ -5,6 +5,7 @@
 
 #include "mgw/base/log.h"
 #include "mgw/base/strings.h"
+#include "server/http_call.h"
 #include "server/worker.h"
 
 namespace mgw::server {
@@ -18,6 +19,8 @@ constexpr std::string_view kMethodNotAllowedBody =
 constexpr std::string_view kHealthyBody = R"({"status":"healthy"})";
 constexpr std::string_view kNoProductionEndpointBody =
     R"({"ERROR_CODE":"900901","ERROR_MESSAGE":"Production key offered to the API with no production endpoint"})";
+constexpr std::string_view kNoSandboxEndpointBody =
+    R"({"ERROR_CODE":"900901","ERROR_MESSAGE":"Sandbox key offered to the API with no sandbox endpoint"})";
 
 // RFC 9110 §7.6.1 connection-specific fields, plus framing fields the gateway sets itself.
 constexpr std::array<std::string_view, 9> kHopByHop = {
@@ -108,11 +111,47 @@ void Stream::onRequestHead(http::RequestHead&& head, http::RequestTarget&& targe
     sendLocalReply(std::move(reply));
     return;
   }
-  for (const filter::FilterPtr& f : rt.chains[match_.api_index][match_.resource_index]) {
-    if (f->onRequestHeaders(*this) == filter::FilterStatus::Stop || local_reply_)
+  // Chunk framing is decided now: body bytes may arrive while a filter has paused the chain.
+  request_chunked_upstream_ = request_.framing == http::BodyFraming::Chunked;
+  next_filter_ = 0;
+  runChain();
+}
+
+void Stream::runChain() {
+  const filter::FilterChain& chain =
+      worker_.runtime().chains[match_.api_index][match_.resource_index];
+  while (next_filter_ < chain.size()) {
+    const filter::FilterPtr& f = chain[next_filter_++];
+    filter::FilterStatus status = f->onRequestHeaders(*this);
+    if (local_reply_ || status == filter::FilterStatus::Stop)
       return;
+    if (status == filter::FilterStatus::Pause) {
+      chain_paused_ = true;
+      return;
+    }
   }
   forward();
+}
+
+void Stream::resumeChain() {
+  if (!chain_paused_ || local_reply_ || upstream_state_ == UpstreamState::Done)
+    return;
+  chain_paused_ = false;
+  runChain();
+}
+
+void Stream::setAuthContext(filter::AuthContext auth) {
+  auth_ = std::move(auth);
+}
+
+void Stream::httpCall(filter::HttpCallRequest request, filter::HttpCallback cb) {
+  // The callback must not outlive the stream: the downstream may reset while the call runs.
+  startHttpCall(worker_, std::move(request),
+                [life = std::weak_ptr<int>(life_),
+                 cb = std::move(cb)](Result<filter::HttpCallResponse> result) {
+                  if (!life.expired())
+                    cb(std::move(result));
+                });
 }
 
 void Stream::sendLocalReply(filter::LocalReply reply) {
@@ -155,11 +194,19 @@ void Stream::localReply(int status, std::string body, const char* details) {
 
 void Stream::forward() {
   const artifact::Resource& res = resource();
-  if (!res.endpoints.production) {
-    localReply(403, std::string(kNoProductionEndpointBody), "route.no_production_endpoint");
+  // Reference §2: KEY_TYPE PRODUCTION goes to the production endpoints, SANDBOX to the sandbox
+  // ones; a missing side is refused in WSO2's non-fault shape.
+  const bool sandbox = auth_ && auth_->sandbox;
+  const std::optional<uint32_t>& side_endpoint =
+      sandbox ? res.endpoints.sandbox : res.endpoints.production;
+  if (!side_endpoint) {
+    if (sandbox)
+      localReply(403, std::string(kNoSandboxEndpointBody), "route.no_sandbox_endpoint");
+    else
+      localReply(403, std::string(kNoProductionEndpointBody), "route.no_production_endpoint");
     return;
   }
-  endpoint_ = worker_.runtime().endpoints[*res.endpoints.production][0].get();
+  endpoint_ = worker_.runtime().endpoints[*side_endpoint][sandbox ? 1 : 0].get();
   if (endpoint_ == nullptr || endpoint_->urls().empty()) {
     upstreamFailure(101503, "Runtime Error", "Error connecting to the back end",
                     "upstream.no_endpoint");
@@ -167,7 +214,6 @@ void Stream::forward() {
   }
   url_index_ = endpoint_->firstAttempt();
   attempt_ = 0;
-  request_chunked_upstream_ = request_.framing == http::BodyFraming::Chunked;
   // WSO2 answers `Expect: 100-continue` itself and never forwards it; only now, after every
   // filter passed, so a rejected request is answered without `100 Continue`.
   if (request_.expect_continue && !request_complete_)

@@ -8,6 +8,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,8 @@ class DownstreamSink {
   virtual bool peerTrusted() const = 0;
   virtual bool secure() const = 0;
   virtual int downstreamVersionMinor() const = 0;
+  // The verified client certificate of a TLS connection, or null.
+  virtual const filter::ClientCertificate* clientCertificate() const { return nullptr; }
 };
 
 class Stream final : public filter::RequestContext, public upstream::UpstreamCallbacks {
@@ -79,6 +82,13 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   std::string_view clientIp() const override;
   void addResponseHeader(std::string_view name, std::string_view value) override;
   void sendLocalReply(filter::LocalReply reply) override;
+  const filter::AuthContext* authContext() const override { return auth_ ? &*auth_ : nullptr; }
+  void setAuthContext(filter::AuthContext auth) override;
+  const filter::ClientCertificate* clientCertificate() const override {
+    return sink_.clientCertificate();
+  }
+  void httpCall(filter::HttpCallRequest request, filter::HttpCallback cb) override;
+  void resumeChain() override;
 
   // upstream::UpstreamCallbacks
   void onUpstreamHead(http::ResponseHead& head) override;
@@ -96,6 +106,8 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
     Done,        // response complete or abandoned
   };
 
+  // Runs the route's filters from next_filter_ on; forwards when all of them continued.
+  void runChain();
   void forward();
   void startAttempt();
   void onConnected(upstream::UpstreamConnectionPtr conn);
@@ -113,6 +125,9 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   http::RequestHead request_;
   http::RequestTarget target_;
   router::RouteMatch match_;
+  size_t next_filter_ = 0;     // next filter of the route's chain to run
+  bool chain_paused_ = false;  // a filter answered Pause and has not resumed yet
+  std::optional<filter::AuthContext> auth_;
   const upstream::EndpointRuntime* endpoint_ = nullptr;
   size_t attempt_ = 0;    // attempts made for this request
   size_t url_index_ = 0;  // URL of the current attempt

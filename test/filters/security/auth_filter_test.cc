@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "test/filters/jwt/jwt_test_util.h"
+#include "test/support/fake_request_context.h"
 
 namespace mgw::filters {
 namespace {
@@ -15,25 +16,10 @@ namespace {
 using artifact::AuthScheme;
 namespace jt = jwt::testing;
 
-class TestContext : public filter::RequestContext {
+class TestContext : public mgw::testing::FakeRequestContext {
  public:
-  TestContext(const artifact::Api& api, const artifact::Resource& res) : api_(api), res_(res) {}
-  const http::RequestHead& request() const override { return head_; }
-  http::RequestHead& mutableRequest() override { return head_; }
-  const artifact::Api& api() const override { return api_; }
-  const artifact::Resource& resource() const override { return res_; }
-  std::string_view peerAddress() const override { return "127.0.0.1"; }
-  bool secure() const override { return false; }
-  std::string_view clientIp() const override { return "127.0.0.1"; }
-  void addResponseHeader(std::string_view, std::string_view) override {}
-  void sendLocalReply(filter::LocalReply reply) override { reply_ = std::move(reply); }
-
-  http::RequestHead head_;
-  std::optional<filter::LocalReply> reply_;
-
- private:
-  const artifact::Api& api_;
-  const artifact::Resource& res_;
+  TestContext(const artifact::Api& api, const artifact::Resource& res)
+      : FakeRequestContext(api, res) {}
 };
 
 std::string sha1Hex(std::string_view s) {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "test/support/fake_request_context.h"
+
 namespace mgw::throttling {
 namespace {
 
@@ -18,36 +20,12 @@ constexpr int64_t kT0 = 1'700'000'040'000;  // a minute boundary (epoch UTC)
 // A filter::RequestContext as the server provides it: peer address, the client address the
 // server derived (X-Forwarded-For from a trusted proxy, else the peer) and the response fields
 // added by filters.
-class TestContext : public filter::RequestContext {
+class TestContext : public mgw::testing::FakeRequestContext {
  public:
   TestContext(const artifact::Api& api, const artifact::Resource& res, std::string peer,
               std::string client = {})
-      : api_(api), res_(res), peer_(std::move(peer)), client_(std::move(client)) {
-    if (client_.empty())
-      client_ = peer_;
-  }
-  const http::RequestHead& request() const override { return head_; }
-  http::RequestHead& mutableRequest() override { return head_; }
-  const artifact::Api& api() const override { return api_; }
-  const artifact::Resource& resource() const override { return res_; }
-  std::string_view peerAddress() const override { return peer_; }
-  bool secure() const override { return false; }
-  std::string_view clientIp() const override { return client_; }
-  void addResponseHeader(std::string_view name, std::string_view value) override {
-    added_.push_back({std::string(name), std::string(value)});
-  }
-  void sendLocalReply(filter::LocalReply reply) override { reply_ = std::move(reply); }
-
-  std::optional<filter::LocalReply> reply_;
-  std::vector<http::Header> added_;
-  std::optional<AuthInfo> auth_;  // what the AuthInfoLookup of the test answers
-
- private:
-  http::RequestHead head_;
-  const artifact::Api& api_;
-  const artifact::Resource& res_;
-  std::string peer_;
-  std::string client_;
+      : FakeRequestContext(api, res, std::move(peer), std::move(client)) {}
+  std::optional<AuthInfo> auth_info_;  // what the AuthInfoLookup of the test answers
 };
 
 struct FilterSetup {
@@ -82,7 +60,7 @@ struct FilterSetup {
         throttler, [this] { return now; },
         [](const filter::RequestContext& ctx) -> const AuthInfo* {
           const auto& t = static_cast<const TestContext&>(ctx);
-          return t.auth_ ? &*t.auth_ : nullptr;
+          return t.auth_info_ ? &*t.auth_info_ : nullptr;
         });
   }
 };
@@ -154,15 +132,15 @@ TEST(ThrottlingFilter, AuthInfoExtensionPointAppliesSubscriptionTier) {
   auth.username = "alice";
   auth.subscription_tier = "Gold";
   TestContext first(s.api, s.secured, "10.0.0.9", "10.0.0.9");
-  first.auth_ = auth;
+  first.auth_info_ = auth;
   EXPECT_EQ(s.filter->onRequestHeaders(first), filter::FilterStatus::Continue);
   TestContext second(s.api, s.secured, "10.0.0.9", "10.0.0.9");
-  second.auth_ = auth;
+  second.auth_info_ = auth;
   EXPECT_EQ(s.filter->onRequestHeaders(second), filter::FilterStatus::Stop);
   EXPECT_EQ(second.reply_->details, "throttling.subscription");
   auth.subscription_tier = "Platinum";
   TestContext missing(s.api, s.secured, "10.0.0.9", "10.0.0.9");
-  missing.auth_ = auth;
+  missing.auth_info_ = auth;
   EXPECT_EQ(s.filter->onRequestHeaders(missing), filter::FilterStatus::Stop);
   EXPECT_EQ(missing.reply_->status, 500);
   EXPECT_EQ(missing.reply_->body,
@@ -174,14 +152,14 @@ TEST(ThrottlingFilter, AuthInfoExtensionPointAppliesSubscriptionTier) {
 TEST(ThrottlingFilter, DefaultAuthLookupGivesNoCaller) {
   FilterSetup s;
   TestContext probe(s.api, s.secured, "10.0.0.9");
-  probe.auth_ = AuthInfo{};
+  probe.auth_info_ = AuthInfo{};
   EXPECT_EQ(noAuthInfo(probe), nullptr);
   // The filter built without a lookup ignores the caller: the Gold (1 per minute) subscription
   // tier of the caller is never counted, the secured resource has no tier of its own.
   ThrottlingFilter plain(s.throttler, [&s] { return s.now; });
   for (int i = 0; i < 3; ++i) {
     TestContext r(s.api, s.secured, "10.0.0.9");
-    r.auth_ = AuthInfo{"7", "alice", "Gold", "", ""};
+    r.auth_info_ = AuthInfo{"7", "alice", "Gold", "", ""};
     EXPECT_EQ(plain.onRequestHeaders(r), filter::FilterStatus::Continue);
     EXPECT_TRUE(r.added_.empty());
   }
