@@ -12,6 +12,7 @@
 #include "filters/throttling/throttling_filter.h"
 #include "mgw/base/log.h"
 #include "mgw/base/strings.h"
+#include "server/stream.h"
 #include "tls/stores.h"
 
 namespace mgw::server {
@@ -271,6 +272,11 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
              {"policies", std::to_string(rt->throttler->policies().size())},
              {"counter_slots", std::to_string(rt->throttler->config().table_slots)}});
   return rt;
+}
+
+const router::RouteTable& Runtime::routesFor(ListenerKind kind) const {
+  (void)kind;
+  return *routes;
 }
 
 }  // namespace mgw::server

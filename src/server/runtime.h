@@ -19,10 +19,14 @@
 
 namespace mgw::server {
 
+enum class ListenerKind;
+
 struct Runtime {
   artifact::Artifact artifact;
   config::GatewayConfig config;
   std::unique_ptr<router::RouteTable> routes;
+  // The routes a listener serves (x-wso2-transports, token endpoints); see ListenerKind.
+  const router::RouteTable& routesFor(ListenerKind kind) const;
   http1::Limits limits;
   // chains[api][resource]: the filters run before the request is forwarded.
   std::vector<std::vector<filter::FilterChain>> chains;

@@ -97,7 +97,7 @@ void Stream::onRequestHead(http::RequestHead&& head, http::RequestTarget&& targe
     return;
   }
   const Runtime& rt = worker_.runtime();
-  match_ = rt.routes->match(request_.method, target_.path);
+  match_ = rt.routesFor(sink_.listenerKind()).match(request_.method, target_.path);
   if (match_.status == router::MatchStatus::NotFound) {
     localReply(404, std::string(kNotFoundBody), "route.not_found");
     return;

@@ -22,6 +22,13 @@ namespace mgw::server {
 
 class Worker;
 
+// Which listener accepted the connection: it selects the route table (Runtime::routesFor).
+enum class ListenerKind {
+  Http,   // httpPort: APIs whose x-wso2-transports include http
+  Https,  // httpsPort: APIs whose x-wso2-transports include https, plus the token endpoints
+  Token,  // tokenListenerPort: only the token endpoints (/token /authorize /revoke /userinfo)
+};
+
 // What a stream needs from the downstream codec.
 class DownstreamSink {
  public:
@@ -50,6 +57,7 @@ class DownstreamSink {
   virtual int downstreamVersionMinor() const = 0;
   // The verified client certificate of a TLS connection, or null.
   virtual const filter::ClientCertificate* clientCertificate() const { return nullptr; }
+  virtual ListenerKind listenerKind() const { return ListenerKind::Http; }
 };
 
 class Stream final : public filter::RequestContext, public upstream::UpstreamCallbacks {
