@@ -12,7 +12,7 @@ BUILD_PKGS=(
   libcrypt-dev libargon2-dev
 )
 RUN_PKGS=(ca-certificates openssl)
-TEST_PKGS=(curl nginx-light python3 procps iproute2)
+TEST_PKGS=(curl nginx-light python3 procps iproute2 redis-server redis-tools)
 BENCH_PKGS=(wrk haproxy nginx-light libnginx-mod-http-echo hyperfine linux-perf)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}")

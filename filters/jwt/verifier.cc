@@ -262,6 +262,8 @@ Result<VerifiedToken> Verifier::verifyWith(size_t index, Jwt& jwt, int64_t now_m
   applyMappings(token.claims, config.claim_mappings);
   if (auto s = extractFields(config, token); !s)
     return s.error();
+  // Serialised once here: cached tokens hand it to every request's AuthContext.
+  token.claims_json = token.claims.dump();
   return token;
 }
 

@@ -79,6 +79,7 @@ struct VerifiedToken {
   std::optional<int64_t> exp_s;
   std::string signature_b64;  // canonical (unpadded) signature segment, for revocation checks
   nlohmann::json claims;      // the claim set after claim mapping (backend JWT, analytics)
+  std::string claims_json;    // `claims` serialised (AuthContext::claims_json)
 };
 
 // Immutable once built; share it between workers as std::shared_ptr<const Verifier>. Key

@@ -14,6 +14,9 @@ constexpr std::string_view kThrottledDescription = "You have exceeded your quota
 constexpr std::string_view kInternalMessage = "Internal server error occured";  // sic, WSO2
 constexpr std::string_view kPolicyMissingDescription = "POLICY ENFORCEMENT ERROR";
 constexpr std::string_view kUnknownAppId = "__unknown__";
+constexpr std::string_view kBlockedMessage = "Message blocked";
+constexpr std::string_view kBlockedDescription =
+    "You have been blocked from accesing the resource";  // sic
 
 int64_t ceilSeconds(int64_t ms) {
   return ms <= 0 ? 0 : (ms + 999) / 1000;
@@ -109,7 +112,7 @@ std::string faultBody(const ThrottleDecision& d) {
 
 std::vector<http::Header> responseHeaders(const ThrottleDecision& d, bool rate_limit_headers) {
   std::vector<http::Header> out;
-  if (d.http_status == 429 && d.retry_after_s > 0)
+  if ((d.http_status == 429 || d.http_status == 503) && d.retry_after_s > 0)
     out.push_back({"Retry-After", std::to_string(d.retry_after_s)});
   if (rate_limit_headers && d.tightest) {
     const TierUsage& t = *d.tightest;
@@ -126,6 +129,45 @@ Throttler::Throttler(PolicySet policies, ThrottleConfig config)
     : config_(config),
       policies_(std::move(policies)),
       table_(config.table_slots, policies_.size()) {}
+
+void Throttler::enableGlobal(GlobalConfig config) {
+  fail_open_ = config.fail_open;
+  global_ = std::make_unique<GlobalTable>(config.table_slots);
+  sync_ = std::make_unique<GlobalSync>(*global_, blocking_, std::move(config));
+}
+
+void Throttler::startGlobal() {
+  if (sync_)
+    sync_->start();
+}
+
+bool Throttler::globalUp() const {
+  const int t = test_up_.load(std::memory_order_acquire);
+  if (t >= 0)
+    return t == 1;
+  return sync_ != nullptr && sync_->up();
+}
+
+// Whether decide() would count `req` in some tier (then, with Redis unavailable and failOpen
+// false, it is refused rather than counted per gateway).
+bool Throttler::countsAnyTier(const RequestInfo& req) const {
+  std::string_view api_tier = req.api->throttling_tier;
+  if (api_tier.empty() && req.auth)
+    api_tier = req.auth->api_tier;
+  if (!api_tier.empty() && !PolicySet::isUnlimited(api_tier))
+    return true;
+  const std::string& res_tier = req.resource->throttling_tier;
+  if (!res_tier.empty() && !PolicySet::isUnlimited(res_tier))
+    return true;
+  if (req.resource->disable_security)
+    return true;
+  if (!req.auth)
+    return false;
+  const std::string_view sub =
+      req.auth->subscription_tier.empty() ? kDefaultSubscriptionTier : req.auth->subscription_tier;
+  const std::string_view app = req.auth->application_tier;
+  return !PolicySet::isUnlimited(sub) || (!app.empty() && !PolicySet::isUnlimited(app));
+}
 
 // The tiers one request has counted so far, given back if a later tier refuses it.
 struct Throttler::Counted {
@@ -144,6 +186,37 @@ ThrottleDecision Throttler::decide(const RequestInfo& req) {
     return d;
   const artifact::Api& api = *req.api;
   Counted counted;
+
+  // 0. Blocking conditions, before anything is counted.
+  BlockQuery bq;
+  bq.api_context = api.base_path;
+  bq.client_ip = req.client_ip;
+  if (req.auth) {
+    bq.username = req.auth->username;
+    bq.app_owner = req.auth->app_owner;
+    bq.app_name = req.auth->app_name;
+  }
+  if (const BlockType* b = blocking_.match(bq)) {
+    d.allowed = false;
+    d.http_status = 403;
+    d.code = 900805;
+    d.message = kBlockedMessage;
+    d.description = kBlockedDescription;
+    d.reason = "throttling.blocked";
+    d.blocked_by = b;
+    return d;
+  }
+  if (global_ && !fail_open_ && !globalUp() && countsAnyTier(req)) {
+    unavailable_refusals_.fetch_add(1, std::memory_order_relaxed);
+    d.allowed = false;
+    d.http_status = 503;
+    d.code = 900808;
+    d.message = kInternalMessage;
+    d.description = kPolicyMissingDescription;
+    d.reason = "throttling.global_unavailable";
+    d.retry_after_s = 1;
+    return d;
+  }
 
   auto refuse = [&](int status, int code, std::string_view reason) {
     counted.releaseAll();
@@ -168,9 +241,24 @@ ThrottleDecision Throttler::decide(const RequestInfo& req) {
   // Counts the request in one tier. Returns false when the tier's quota is exhausted (then
   // `d.tightest` describes it and `d.retry_after_s` is set).
   auto count = [&](Tier tier, const Policy& policy, const std::string& key) {
-    CounterTable::Acquired a =
-        table_.acquire(counterHash(tierByte(tier), policy.id, key), policy.id, policy.count,
-                       req.now_ms, policy.window_ms);
+    CounterTable::Acquired a;
+    bool counted_globally = false;
+    if (global_) {
+      // Global mode: one slot per key and window, limit = limit - what the other gateways
+      // counted (global_table.h). A full neighbourhood falls back to the local table.
+      GlobalTable::Acquired g = global_->acquire(globalKeyHash(tierByte(tier), policy.name, key),
+                                                 policy.count, req.now_ms, policy.window_ms);
+      if (g.found) {
+        counted_globally = true;
+        a.allowed = g.allowed;
+        a.count = g.count;
+        a.window_end_ms = g.window_end_ms;
+        a.ticket = g.ticket;
+      }
+    }
+    if (!counted_globally)
+      a = table_.acquire(counterHash(tierByte(tier), policy.id, key), policy.id, policy.count,
+                         req.now_ms, policy.window_ms);
     TierUsage u;
     u.tier = tier;
     u.policy = policy.name;

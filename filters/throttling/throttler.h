@@ -4,6 +4,10 @@
 // strings.
 //
 // Order, as WSO2's throttle_filter.bal:
+//   0. blocking conditions (blocking.h): API context, application `<owner>:<appName>`, user,
+//      client IP / IP range -> 403 900805 "Message blocked". Nothing is counted.
+//      Global mode with Redis unavailable and failOpen = false: a request that some tier would
+//      count -> 503 900808 (see docs/throttling.md).
 //   1. API tier (the API's x-wso2-throttling-tier, else the tier the token's key validation gave)
 //      - policy missing -> 500 900809; over quota -> 429 900800. Key `<basePath>:<version>`.
 //   2. resource tier - only when the API has no tier (or `Unlimited`): with an API tier WSO2's
@@ -18,8 +22,8 @@
 //      stopOnQuota false, passes marked `over_quota_allowed` (for billing/analytics);
 //      then application tier (default `Unlimited`) keyed `<appId>:<username>` - missing -> 500
 //      900809; over -> 429 900803.
-//   A secured resource without AuthInfo only gets steps 1-2 (the security filter has not said
-//   who the caller is; the extension point is AuthInfoLookup in throttling_filter.h).
+//   A secured resource without AuthInfo only gets steps 1-2 (no filter::AuthContext was set;
+//   throttling_filter.h maps the AuthContext to AuthInfo).
 // A tier named `Unlimited` is skipped everywhere. A refused request is not counted: counts taken
 // by earlier tiers of the same request are given back (CounterTable::release), so a request
 // refused by its application tier does not eat its API quota.
@@ -35,7 +39,10 @@
 #include <string_view>
 #include <vector>
 
+#include "filters/throttling/blocking.h"
 #include "filters/throttling/counter_table.h"
+#include "filters/throttling/global_sync.h"
+#include "filters/throttling/global_table.h"
 #include "filters/throttling/policy_set.h"
 #include "mgw/artifact/model.h"
 #include "mgw/http/message.h"
@@ -43,13 +50,16 @@
 namespace mgw::throttling {
 
 // What the security filter knows about the caller (from the JWT / key validation). Empty fields
-// take WSO2's defaults.
+// take WSO2's defaults. Views: they point into the request's filter::AuthContext (or the test's
+// strings), which outlive the decide() call, so nothing is copied per request.
 struct AuthInfo {
-  std::string app_id;             // "" -> "__unknown__" (WSO2: JWT without `application` claim)
-  std::string username;           // end user
-  std::string subscription_tier;  // "" -> "Default"
-  std::string application_tier;   // "" -> "Unlimited"
-  std::string api_tier;           // from key validation; used when the API has no tier
+  std::string_view app_id;             // "" -> "__unknown__" (WSO2: no `application` claim)
+  std::string_view username;           // end user
+  std::string_view subscription_tier;  // "" -> "Default"
+  std::string_view application_tier;   // "" -> "Unlimited"
+  std::string_view api_tier;           // from key validation; used when the API has no tier
+  std::string_view app_owner;          // blocking key `<owner>:<appName>`
+  std::string_view app_name;
 };
 
 struct RequestInfo {
@@ -76,15 +86,16 @@ struct TierUsage {
 
 struct ThrottleDecision {
   bool allowed = true;
-  int http_status = 200;              // 429 / 500 when refused
-  int code = 0;                       // WSO2 fault code: 900800 / 900802 / 900803 / 900804 / 900809
-  std::string_view message;           // fault message (§5)
-  std::string_view description;       // fault description (§5)
-  std::string_view reason;            // log token, e.g. "throttling.api"
-  bool over_quota_allowed = false;    // subscription quota reached, passed (stopOnQuota false)
-  std::optional<TierUsage> tightest;  // refusing tier, else the tier with the least remaining
-  int64_t retry_after_s = 0;          // on 429: seconds until the refusing window ends
-  std::string missing_policy;         // on 900809: "<prefix><name>", e.g. "sub_Platinum"
+  int http_status = 200;  // 429 / 500 when refused
+  int code = 0;  // WSO2 fault code: 900800 / 900802 / 900803 / 900804 / 900805 / 900808 / 900809
+  std::string_view message;               // fault message (§5)
+  std::string_view description;           // fault description (§5)
+  std::string_view reason;                // log token, e.g. "throttling.api"
+  bool over_quota_allowed = false;        // subscription quota reached, passed (stopOnQuota false)
+  std::optional<TierUsage> tightest;      // refusing tier, else the tier with the least remaining
+  int64_t retry_after_s = 0;              // on 429: seconds until the refusing window ends
+  std::string missing_policy;             // on 900809: "<prefix><name>", e.g. "sub_Platinum"
+  const BlockType* blocked_by = nullptr;  // on 900805: the matching condition's kind
 };
 
 // WSO2's fault body for a refusal: {"fault":{"code":..., "message":"...", "description":"..."}}
@@ -129,11 +140,37 @@ class Throttler {
   const ThrottleConfig& config() const { return config_; }
   const CounterTable& table() const { return table_; }
 
+  // Blocking conditions (always present; empty by default).
+  BlockList& blocking() { return blocking_; }
+
+  // Global mode: counters shared through Redis (global_sync.h). Call once before serving, then
+  // startGlobal() to run the sync thread. Without startGlobal() (unit tests) the table works and
+  // `others` comes from setGlobalUp()/GlobalTable::setOthers.
+  void enableGlobal(GlobalConfig config);
+  void startGlobal();
+  bool globalEnabled() const { return global_ != nullptr; }
+  GlobalTable* globalTable() { return global_.get(); }
+  GlobalSync* globalSync() { return sync_.get(); }
+  // Unit tests without a sync thread: pretend Redis is up (true) or down (false).
+  void setGlobalUp(bool up) { test_up_.store(up ? 1 : 0, std::memory_order_release); }
+  bool globalUp() const;
+  // Requests refused with 503 because Redis was unavailable and failOpen is false.
+  uint64_t unavailableRefusals() const {
+    return unavailable_refusals_.load(std::memory_order_relaxed);
+  }
+
  private:
   struct Counted;
+  bool countsAnyTier(const RequestInfo& req) const;
   const ThrottleConfig config_;
   const PolicySet policies_;
   CounterTable table_;
+  BlockList blocking_;
+  bool fail_open_ = true;
+  std::unique_ptr<GlobalTable> global_;
+  std::atomic<int> test_up_{-1};  // -1: ask the sync thread
+  std::atomic<uint64_t> unavailable_refusals_{0};
+  std::unique_ptr<GlobalSync> sync_;  // last: stopped before the table it reads goes away
 };
 
 }  // namespace mgw::throttling

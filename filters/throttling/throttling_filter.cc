@@ -10,15 +10,28 @@ int64_t systemClockMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-const AuthInfo* noAuthInfo(const filter::RequestContext& /*ctx*/) {
-  return nullptr;
+std::optional<AuthInfo> authFromContext(const filter::RequestContext& ctx) {
+  const filter::AuthContext* a = ctx.authContext();
+  if (a == nullptr)
+    return std::nullopt;
+  AuthInfo info;
+  info.app_id = a->app_id;
+  info.username = a->username;
+  info.subscription_tier = a->subscription_tier;
+  info.application_tier = a->app_tier;
+  info.api_tier = a->api_tier;
+  // WSO2 keys application blocking by `subscriber:applicationName`; the application's owner is
+  // that subscriber for self-contained tokens.
+  info.app_owner = a->app_owner.empty() ? std::string_view(a->subscriber) : a->app_owner;
+  info.app_name = a->app_name;
+  return info;
 }
 
 ThrottlingFilter::ThrottlingFilter(std::shared_ptr<Throttler> throttler, Clock clock,
                                    AuthInfoLookup auth_info)
     : throttler_(std::move(throttler)),
       clock_(std::move(clock)),
-      auth_info_(auth_info ? std::move(auth_info) : AuthInfoLookup(noAuthInfo)) {}
+      auth_info_(auth_info ? std::move(auth_info) : AuthInfoLookup(authFromContext)) {}
 
 filter::FilterStatus ThrottlingFilter::onRequestHeaders(filter::RequestContext& ctx) const {
   RequestInfo req;
@@ -26,8 +39,7 @@ filter::FilterStatus ThrottlingFilter::onRequestHeaders(filter::RequestContext& 
   req.resource = &ctx.resource();
   req.now_ms = clock_();
   req.client_ip = ctx.clientIp();
-  if (const AuthInfo* auth = auth_info_(ctx))
-    req.auth = *auth;
+  req.auth = auth_info_(ctx);
   const ThrottleDecision d = throttler_->decide(req);
   const bool rate_limit = throttler_->config().rate_limit_headers;
   if (!d.allowed) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "filters/throttling/throttler.h"
@@ -19,20 +20,19 @@ namespace mgw::throttling {
 // Epoch-UTC milliseconds from the system clock (all gateways agree on window boundaries).
 int64_t systemClockMs();
 
-// Extension point for the subscription and application tiers: the caller as the security filter
-// established it (app id, user, subscription/application/API tiers from the token).
-// filter::RequestContext carries no authentication context yet, so the default answers nullptr
-// and secured resources get only the API and resource tiers; when the security issue adds the
-// caller to the context, the lookup reads it from there. Must return a pointer that stays valid
-// for the duration of the filter call.
-using AuthInfoLookup = std::function<const AuthInfo*(const filter::RequestContext&)>;
-const AuthInfo* noAuthInfo(const filter::RequestContext& ctx);
+// The caller as the security filter established it, for the subscription and application tiers
+// and the application/user blocking conditions. The default, authFromContext, maps
+// RequestContext::authContext() (views into it, no copies); tests may substitute their own.
+// No caller (nullopt): only the API and resource tiers (and Unauthenticated on unsecured
+// resources) apply.
+using AuthInfoLookup = std::function<std::optional<AuthInfo>(const filter::RequestContext&)>;
+std::optional<AuthInfo> authFromContext(const filter::RequestContext& ctx);
 
 class ThrottlingFilter final : public filter::Filter {
  public:
   using Clock = std::function<int64_t()>;
   explicit ThrottlingFilter(std::shared_ptr<Throttler> throttler, Clock clock = systemClockMs,
-                            AuthInfoLookup auth_info = noAuthInfo);
+                            AuthInfoLookup auth_info = authFromContext);
   std::string_view name() const override { return "throttling"; }
   filter::FilterStatus onRequestHeaders(filter::RequestContext& ctx) const override;
 

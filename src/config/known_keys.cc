@@ -165,6 +165,8 @@ constexpr std::array kKnownKeys{
     KnownKey{"mutualSSLConfig.sslVerifyClient", String},
     KnownKey{"mutualSSLConfig.certificateHeaderName", String},
     KnownKey{"mutualSSLConfig.isClientCertificateValidationEnabled", Bool},
+    // Ours: believe certificateHeaderName from [listenerConfig] trustedProxies (default false).
+    KnownKey{"mutualSSLConfig.trustCertificateHeader", Bool},
     KnownKey{"mutualSSLConfig.api.certificates.#.name", String},
     KnownKey{"mutualSSLConfig.api.certificates.#.version", String},
     KnownKey{"mutualSSLConfig.api.certificates.#.aliasList", List},
@@ -202,6 +204,19 @@ constexpr std::array kKnownKeys{
     // ours: local throttling (docs/throttling.md)
     KnownKey{"throttlingConfig.rateLimitHeaders", Bool},
     KnownKey{"throttlingConfig.counterTableSlots", Int},
+    // ours: blocking conditions and the Redis global mode (docs/throttling.md)
+    KnownKey{"throttlingConfig.blockingConditions.#.type", String},
+    KnownKey{"throttlingConfig.blockingConditions.#.value", String},
+    KnownKey{"throttlingConfig.blockingConditions.#.enabled", Bool},
+    KnownKey{"throttlingConfig.redis.enabled", Bool},
+    KnownKey{"throttlingConfig.redis.url", String},
+    KnownKey{"throttlingConfig.redis.password", String},
+    KnownKey{"throttlingConfig.redis.timeoutMillis", Int},
+    KnownKey{"throttlingConfig.redis.failOpen", Bool},
+    KnownKey{"throttlingConfig.redis.syncIntervalMillis", Int},
+    KnownKey{"throttlingConfig.redis.blockingPollMillis", Int},
+    KnownKey{"throttlingConfig.redis.keyPrefix", String},
+    KnownKey{"throttlingConfig.redis.tableSlots", Int},
     // [b7a.observability]
     KnownKey{"b7a.observability.metrics.enabled", Bool},
     KnownKey{"b7a.observability.metrics.reporter", String},

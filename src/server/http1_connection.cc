@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 
 #include "mgw/base/log.h"
@@ -19,6 +18,9 @@ namespace {
 constexpr size_t kMaxPipelinedInput = 64 * 1024;
 constexpr int64_t kLingerMs = 2000;
 constexpr size_t kMaxLingerBytes = 1024 * 1024;
+// A TLS handshake must finish within this (or the request-head timeout, if shorter): a client
+// that opens connections and stalls the handshake holds no more than this.
+constexpr int64_t kHandshakeTimeoutMs = 10000;
 
 std::string statusReportBody(int status) {
   std::string body = "{\"code\":";
@@ -31,9 +33,13 @@ std::string statusReportBody(int status) {
 
 }  // namespace
 
-Http1Connection::Http1Connection(Worker& worker, tcp::socket socket)
+Http1Connection::Http1Connection(Worker& worker, tcp::socket socket, ListenerKind kind,
+                                 SSL_CTX* tls)
     : worker_(worker),
       socket_(std::move(socket)),
+      transport_(tls ? net::makeTlsServerTransport(socket_.native_handle(), tls)
+                     : net::makePlainTransport(socket_.native_handle())),
+      kind_(kind),
       timer_(worker.io()),
       parser_(worker.runtime().limits) {
   boost::system::error_code ec;
@@ -60,6 +66,8 @@ Http1Connection::Http1Connection(Worker& worker, tcp::socket socket)
   }
   socket_.set_option(tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
+  if (tls != nullptr)
+    phase_ = Phase::Handshake;
   worker_.addConnection(this);
 }
 
@@ -68,14 +76,60 @@ Http1Connection::~Http1Connection() {
 }
 
 void Http1Connection::start() {
+  if (phase_ == Phase::Handshake) {
+    armTimer(
+        TimerKind::Handshake,
+        std::min(kHandshakeTimeoutMs, worker_.runtime().config.listener.request_header_timeout_ms));
+    continueHandshake();
+    return;
+  }
   armTimer(TimerKind::HeadDeadline, worker_.runtime().config.listener.request_header_timeout_ms);
   startRead();
 }
 
 void Http1Connection::onDrain() {
   close_after_response_ = true;
+  if (phase_ == Phase::Handshake) {
+    closeNow();
+    return;
+  }
   if (phase_ == Phase::WaitingHead && !stream_ && in_.empty())
     closeNow();
+}
+
+// ---- TLS handshake ---------------------------------------------------------------------------
+
+void Http1Connection::continueHandshake() {
+  if (phase_ != Phase::Handshake)
+    return;
+  net::IoResult r = transport_->handshake();
+  switch (r.status) {
+    case net::IoStatus::Ok:
+      phase_ = Phase::WaitingHead;
+      armTimer(TimerKind::HeadDeadline,
+               worker_.runtime().config.listener.request_header_timeout_ms);
+      startRead();
+      return;
+    case net::IoStatus::WantRead:
+    case net::IoStatus::WantWrite:
+      waitFor(r.status, &Http1Connection::continueHandshake);
+      return;
+    case net::IoStatus::Closed:
+    case net::IoStatus::Error:
+      log::info("tls.handshake_failed", transport_->lastError(), {{"peer", peer_}});
+      closeNow();
+      return;
+  }
+}
+
+void Http1Connection::waitFor(net::IoStatus want, void (Http1Connection::*then)()) {
+  socket_.async_wait(
+      want == net::IoStatus::WantWrite ? tcp::socket::wait_write : tcp::socket::wait_read,
+      [self = shared_from_this(), then](const boost::system::error_code& ec) {
+        if (ec || self->phase_ == Phase::Closed)
+          return;
+        ((*self).*then)();
+      });
 }
 
 // ---- reading ---------------------------------------------------------------------------------
@@ -90,7 +144,16 @@ void Http1Connection::startRead() {
       return;
   }
   read_in_flight_ = true;
-  socket_.async_wait(tcp::socket::wait_read,
+  if (transport_->hasBufferedInput()) {
+    // Decrypted bytes wait inside the transport: the socket may never become readable for them.
+    asio::post(worker_.io(), [self = shared_from_this()] {
+      self->read_in_flight_ = false;
+      if (self->phase_ != Phase::Closed)
+        self->onReadable();
+    });
+    return;
+  }
+  socket_.async_wait(read_wants_write_ ? tcp::socket::wait_write : tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
                        self->read_in_flight_ = false;
                        if (ec || self->phase_ == Phase::Closed)
@@ -100,26 +163,28 @@ void Http1Connection::startRead() {
 }
 
 void Http1Connection::onReadable() {
-  boost::system::error_code ec;
-  size_t n = socket_.read_some(asio::buffer(worker_.scratch(), Worker::kScratchSize), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+  net::IoResult r = transport_->read(worker_.scratch(), Worker::kScratchSize);
+  if (r.status == net::IoStatus::WantRead || r.status == net::IoStatus::WantWrite) {
+    read_wants_write_ = r.status == net::IoStatus::WantWrite;
     startRead();
     return;
   }
+  read_wants_write_ = false;
+  size_t n = r.bytes;
   if (phase_ == Phase::Lingering) {
     linger_bytes_ += n;
-    if (ec || linger_bytes_ > kMaxLingerBytes) {
+    if (r.status != net::IoStatus::Ok || linger_bytes_ > kMaxLingerBytes) {
       closeNow();
       return;
     }
     startRead();
     return;
   }
-  if (ec == asio::error::eof) {
+  if (r.status == net::IoStatus::Closed) {
     onPeerClosed();
     return;
   }
-  if (ec) {
+  if (r.status == net::IoStatus::Error) {
     if (stream_)
       stream_->onDownstreamReset();
     closeNow();
@@ -438,18 +503,33 @@ void Http1Connection::flush() {
   if (response_started_)
     response_committed_ = true;
   writing_.swap(out_);
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->write_in_flight_ = false;
-                      self->writing_.clear();
-                      if (ec) {
-                        if (self->stream_)
-                          self->stream_->onDownstreamReset();
-                        self->closeNow();
-                        return;
-                      }
-                      self->flush();
-                    });
+  written_ = 0;
+  writeSome();
+}
+
+void Http1Connection::writeSome() {
+  while (written_ < writing_.size()) {
+    net::IoResult r = transport_->write(writing_.data() + written_, writing_.size() - written_);
+    if (r.status == net::IoStatus::Ok) {
+      written_ += r.bytes;
+      continue;
+    }
+    if (r.status == net::IoStatus::WantWrite || r.status == net::IoStatus::WantRead) {
+      waitFor(r.status, &Http1Connection::writeSome);
+      return;
+    }
+    write_in_flight_ = false;
+    writing_.clear();
+    written_ = 0;
+    if (stream_)
+      stream_->onDownstreamReset();
+    closeNow();
+    return;
+  }
+  write_in_flight_ = false;
+  writing_.clear();
+  written_ = 0;
+  flush();
 }
 
 void Http1Connection::onWritten() {
@@ -476,9 +556,9 @@ void Http1Connection::linger() {
   // before the client reads it: shut the write side and discard input for a short while.
   phase_ = Phase::Lingering;
   stream_.reset();
-  boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
-  if (ec || peer_closed_) {
+  // TLS: close_notify first (RFC 8446 §6.1), then the TCP write side.
+  net::IoResult r = transport_->shutdownWrite();
+  if (r.status != net::IoStatus::Ok || peer_closed_) {
     closeNow();
     return;
   }
@@ -521,6 +601,10 @@ void Http1Connection::onTimer() {
   TimerKind kind = timer_kind_;
   timer_kind_ = TimerKind::None;
   switch (kind) {
+    case TimerKind::Handshake:
+      log::info("tls.handshake_timeout", "TLS handshake did not finish in time", {{"peer", peer_}});
+      closeNow();
+      return;
     case TimerKind::HeadDeadline:
       // A slow drip never extends this deadline: it runs from the first byte of the head.
       if (head_bytes_seen_ && !response_started_) {

@@ -3,6 +3,12 @@
 // deadlines. An idle keep-alive connection holds no read or write buffer: it waits for
 // readability and reads into the worker's shared scratch buffer.
 //
+// Bytes go through a net::Transport: plain TCP on the HTTP listener, TLS on the HTTPS and token
+// listeners. A TLS connection first runs the handshake (Phase::Handshake, bounded by one
+// deadline), then the same codec; readiness waits follow the direction the transport asks for
+// (TLS may need to write while reading), and decrypted bytes buffered inside the transport are
+// read before waiting again.
+//
 // Threading: lives on one worker's io_context.
 #pragma once
 
@@ -12,6 +18,7 @@
 #include <string>
 
 #include "mgw/http/http1_codec.h"
+#include "net/transport.h"
 #include "server/stream.h"
 
 namespace mgw::server {
@@ -21,7 +28,9 @@ class Worker;
 class Http1Connection final : public DownstreamSink,
                               public std::enable_shared_from_this<Http1Connection> {
  public:
-  Http1Connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // `tls` null: plain HTTP; otherwise the server context of the HTTPS / token listener.
+  Http1Connection(Worker& worker, boost::asio::ip::tcp::socket socket,
+                  ListenerKind kind = ListenerKind::Http, SSL_CTX* tls = nullptr);
   ~Http1Connection() override;
 
   void start();
@@ -42,12 +51,17 @@ class Http1Connection final : public DownstreamSink,
   std::string_view peerAddress() const override { return peer_; }
   bool peerIsV6() const override { return peer_v6_; }
   bool peerTrusted() const override { return peer_trusted_; }
-  bool secure() const override { return false; }
+  bool secure() const override { return transport_->secure(); }
   int downstreamVersionMinor() const override { return version_minor_; }
+  const filter::ClientCertificate* clientCertificate() const override {
+    return transport_->peerCertificate();
+  }
+  ListenerKind listenerKind() const override { return kind_; }
 
  private:
   // Connection phases.
   enum class Phase {
+    Handshake,         // TLS handshake in progress (TLS listeners only)
     WaitingHead,       // between requests or reading a request head
     ReadingBody,       // request head done, body streaming to the Stream
     AwaitingResponse,  // request complete, response in progress (pipelined bytes wait)
@@ -55,10 +69,13 @@ class Http1Connection final : public DownstreamSink,
     Closed,
   };
   // What the single connection timer currently measures.
-  enum class TimerKind { None, HeadDeadline, BodyIdle, KeepAliveIdle, Linger };
+  enum class TimerKind { None, Handshake, HeadDeadline, BodyIdle, KeepAliveIdle, Linger };
 
+  void continueHandshake();
+  void waitFor(net::IoStatus want, void (Http1Connection::*then)());
   void startRead();
   void onReadable();
+  void writeSome();
   void onPeerClosed();
   void process();
   void beginRequest(http::RequestHead&& head);
@@ -78,6 +95,8 @@ class Http1Connection final : public DownstreamSink,
 
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<net::Transport> transport_;
+  ListenerKind kind_;
   boost::asio::steady_timer timer_;
   TimerKind timer_kind_ = TimerKind::None;
   Phase phase_ = Phase::WaitingHead;
@@ -87,11 +106,13 @@ class Http1Connection final : public DownstreamSink,
   std::string in_;
   std::string out_;
   std::string writing_;
+  size_t written_ = 0;  // bytes of writing_ already handed to the transport
   http1::RequestParser parser_;
   http1::BodyDecoder body_;
   std::unique_ptr<Stream> stream_;
   int version_minor_ = 1;
   bool read_in_flight_ = false;
+  bool read_wants_write_ = false;  // TLS read needs the socket writable first
   bool write_in_flight_ = false;
   bool body_paused_ = false;
   bool head_bytes_seen_ = false;  // some bytes of the current request head arrived

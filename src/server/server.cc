@@ -37,25 +37,57 @@ Status Server::start(int workers) {
   if (ec) {
     return makeError("config.bad_value", "listenerConfig.host: not an IP address: " + lc.host);
   }
-  uint16_t port = static_cast<uint16_t>(lc.http_port);
-  for (int i = 0; i < workers; ++i) {
-    auto w = std::make_unique<Worker>(*runtime_, i);
-    if (auto s = w->listen(tcp::endpoint(addr, port)); !s)
-      return s;
-    // With port 0 the first worker picks the port and the others share it (SO_REUSEPORT).
-    port = w->localPort();
-    workers_.push_back(std::move(w));
+  // HTTPS (APIs and token endpoints) and the token listener: TLS, only with a key store
+  // (tls::buildListenerTls warned otherwise). WSO2 serves both over TLS.
+  const tls::ListenerTls& lt = runtime_->listener_tls;
+  SSL_CTX* tls = lt.context ? lt.context->get() : nullptr;
+  SSL_CTX* token_tls = lt.token_context ? lt.token_context->get() : tls;
+  struct Plan {
+    ListenerKind kind;
+    const char* name;
+    uint16_t port;
+    SSL_CTX* tls;
+  };
+  std::vector<Plan> plans = {
+      {ListenerKind::Http, "HTTP", static_cast<uint16_t>(lc.http_port), nullptr}};
+  if (tls != nullptr) {
+    plans.push_back({ListenerKind::Https, "HTTPS", static_cast<uint16_t>(lc.https_port), tls});
+    if (lc.token_listener_port != lc.https_port || lc.https_port == 0) {
+      plans.push_back(
+          {ListenerKind::Token, "token", static_cast<uint16_t>(lc.token_listener_port), token_tls});
+    } else {
+      log::warn("listener.token_port_shared",
+                "tokenListenerPort equals httpsPort: token endpoints are served on HTTPS only");
+    }
+  }
+  for (int i = 0; i < workers; ++i)
+    workers_.push_back(std::make_unique<Worker>(*runtime_, i));
+  for (Plan& p : plans) {
+    for (auto& w : workers_) {
+      if (auto s = w->listen(tcp::endpoint(addr, p.port), p.kind, p.tls); !s)
+        return s;
+      // With port 0 the first worker picks the port and the others share it (SO_REUSEPORT).
+      p.port = w->localPort(p.kind);
+    }
   }
   for (auto& w : workers_)
     w->start();
-  log::info(
-      "gateway.listening", "HTTP listener started",
-      {{"host", lc.host}, {"port", std::to_string(port)}, {"workers", std::to_string(workers)}});
+  for (const Plan& p : plans) {
+    log::info("gateway.listening", std::string(p.name) + " listener started",
+              {{"host", lc.host},
+               {"port", std::to_string(p.port)},
+               {"tls", p.tls ? "true" : "false"},
+               {"workers", std::to_string(workers)}});
+  }
   return {};
 }
 
 uint16_t Server::httpPort() const {
   return workers_.empty() ? 0 : workers_.front()->localPort();
+}
+
+uint16_t Server::port(ListenerKind kind) const {
+  return workers_.empty() ? 0 : workers_.front()->localPort(kind);
 }
 
 int Server::waitForShutdown() {

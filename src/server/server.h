@@ -7,6 +7,7 @@
 
 #include "mgw/base/result.h"
 #include "server/runtime.h"
+#include "server/stream.h"
 
 namespace mgw::server {
 
@@ -20,6 +21,8 @@ class Server {
   // Binds the listeners of `workers` workers (0 = number of cores).
   Status start(int workers);
   uint16_t httpPort() const;
+  // Bound port of a listener (0 when it was not started, e.g. HTTPS without a key store).
+  uint16_t port(ListenerKind kind) const;
   // Blocks until a signal ends the drain. Returns the process exit code.
   int waitForShutdown();
 

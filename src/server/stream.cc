@@ -97,6 +97,15 @@ void Stream::onRequestHead(http::RequestHead&& head, http::RequestTarget&& targe
     return;
   }
   const Runtime& rt = worker_.runtime();
+  if (rt.apikey_issuer && sink_.listenerKind() == ListenerKind::Https &&
+      apikey::ApiKeyIssuer::matches(request_.method, target_.path)) {
+    apikey_request_ = true;
+    if (request_.expect_continue && !end_stream)
+      sink_.sendContinue();
+    if (end_stream)
+      answerApiKeyRequest();
+    return;
+  }
   match_ = rt.routesFor(sink_.listenerKind()).match(request_.method, target_.path);
   if (match_.status == router::MatchStatus::NotFound) {
     localReply(404, std::string(kNotFoundBody), "route.not_found");
@@ -236,13 +245,8 @@ void Stream::armTimeout() {
 }
 
 void Stream::startAttempt() {
+  // https:// URLs: the pool runs the TLS handshake (never a plain-HTTP fallback).
   const upstream::Url& url = endpoint_->urls()[url_index_];
-  if (url.tls) {
-    // TLS to upstreams arrives with the security issue; never send plain HTTP to an https URL.
-    upstreamFailure(101503, "Runtime Error", "Error connecting to the back end",
-                    "upstream.tls_unsupported");
-    return;
-  }
   upstream_state_ = UpstreamState::Connecting;
   if (!retried_reused_) {
     if (upstream::UpstreamConnectionPtr idle = worker_.pool().takeIdle(url)) {
@@ -262,7 +266,7 @@ void Stream::startAttempt() {
         upstream_.reset();
         const upstream::Url& failed = endpoint_->urls()[url_index_];
         log::warn("upstream.connect_failed", "cannot connect to endpoint",
-                  {{"endpoint", endpoint_->name()}, {"url", failed.text}});
+                  {{"endpoint", endpoint_->name()}, {"url", failed.text}, {"reason", error}});
         if (++attempt_ < endpoint_->maxAttempts()) {
           url_index_ = (url_index_ + 1) % endpoint_->urls().size();
           startAttempt();
@@ -299,10 +303,14 @@ void Stream::sendRequestHead() {
   std::string forwarded_for;
   const std::string* trusted_proto = nullptr;
   const std::string* trusted_host = nullptr;
+  // Endpoint `securityConfig {type: basic}`: the endpoint's credentials replace the client's.
+  const std::string& outbound_auth = endpoint_->authorization();
   for (const http::Header& h : in) {
     if (isHopByHop(h.name) || iequals(h.name, "expect") || listedInConnection(in, h.name)) {
       continue;
     }
+    if (!outbound_auth.empty() && iequals(h.name, "authorization"))
+      continue;
     if (iequals(h.name, "x-forwarded-for")) {
       if (!forwarded_for.empty())
         forwarded_for += ", ";
@@ -319,6 +327,11 @@ void Stream::sendRequestHead() {
     out += h.name;
     out += ": ";
     out += h.value;
+    out += "\r\n";
+  }
+  if (!outbound_auth.empty()) {
+    out += "Authorization: ";
+    out += outbound_auth;
     out += "\r\n";
   }
   // Added after the client's Connection list was applied, so a client cannot strip them.
@@ -345,9 +358,27 @@ void Stream::sendRequestHead() {
   upstream_->write(out);
 }
 
+void Stream::answerApiKeyRequest() {
+  sendLocalReply(worker_.runtime().apikey_issuer->handle(request_, pending_body_));
+}
+
 void Stream::onRequestData(std::string_view data, bool end_stream) {
   if (end_stream)
     request_complete_ = true;
+  if (apikey_request_) {
+    // A small JSON body at most ({"validityTime": n}); anything larger is refused.
+    constexpr size_t kMaxApiKeyBody = 16 * 1024;
+    if (local_reply_)
+      return;
+    if (pending_body_.size() + data.size() > kMaxApiKeyBody) {
+      localReply(413, "", "apikey.body_too_large");
+      return;
+    }
+    pending_body_.append(data);
+    if (end_stream)
+      answerApiKeyRequest();
+    return;
+  }
   if (local_reply_ || upstream_state_ == UpstreamState::Done)
     return;
   std::string framed;

@@ -136,6 +136,9 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   size_t next_filter_ = 0;     // next filter of the route's chain to run
   bool chain_paused_ = false;  // a filter answered Pause and has not resumed yet
   std::optional<filter::AuthContext> auth_;
+  // The request is for the gateway's own /apikey endpoint: its body is buffered, then answered.
+  bool apikey_request_ = false;
+  void answerApiKeyRequest();
   const upstream::EndpointRuntime* endpoint_ = nullptr;
   size_t attempt_ = 0;    // attempts made for this request
   size_t url_index_ = 0;  // URL of the current attempt

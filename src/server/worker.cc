@@ -17,9 +17,10 @@ Worker::Worker(const Runtime& runtime, int index)
     : runtime_(runtime),
       index_(index),
       io_(1),  // one thread per io_context: Asio can skip its internal locking
-      acceptor_(io_),
       scratch_(new char[kScratchSize]),
-      pool_(io_, scratch_.get(), kScratchSize, runtime.limits) {}
+      pool_(io_, scratch_.get(), kScratchSize, runtime.limits) {
+  pool_.setTlsContext(runtime.upstream_tls);  // https:// upstreams (null: they fail)
+}
 
 Worker::~Worker() {
   stop();
@@ -31,44 +32,61 @@ Worker::~Worker() {
   for (Http1Connection* c : copy)
     c->abort();
   pool_.closeAll();
-  boost::system::error_code ec;
-  acceptor_.close(ec);
+  closeListeners();
   // A stop() posted after the loop ended may run here: restart after every batch.
   while (io_.poll() > 0) {
     io_.restart();
   }
 }
 
-Status Worker::listen(const tcp::endpoint& endpoint) {
+Status Worker::listen(const tcp::endpoint& endpoint, ListenerKind kind, SSL_CTX* tls) {
+  auto l = std::make_unique<Listener>(io_);
+  l->kind = kind;
+  l->tls = tls;
+  tcp::acceptor& acceptor = l->acceptor;
   boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
+  acceptor.open(endpoint.protocol(), ec);
   if (!ec)
-    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) {
     int one = 1;
-    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       ec.assign(errno, boost::system::system_category());
     }
   }
   if (!ec)
-    acceptor_.bind(endpoint, ec);
+    acceptor.bind(endpoint, ec);
   if (!ec)
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return makeError("listener.bind_failed", "cannot listen on " + endpoint.address().to_string() +
                                                  ":" + std::to_string(endpoint.port()) + ": " +
                                                  ec.message());
   }
+  listeners_.push_back(std::move(l));
   return {};
 }
 
-uint16_t Worker::localPort() const {
-  boost::system::error_code ec;
-  return acceptor_.local_endpoint(ec).port();
+uint16_t Worker::localPort(ListenerKind kind) const {
+  for (const auto& l : listeners_) {
+    if (l->kind == kind) {
+      boost::system::error_code ec;
+      return l->acceptor.local_endpoint(ec).port();
+    }
+  }
+  return 0;
+}
+
+void Worker::closeListeners() {
+  for (auto& l : listeners_) {
+    boost::system::error_code ec;
+    l->acceptor.close(ec);
+  }
 }
 
 void Worker::start() {
-  accept();
+  for (auto& l : listeners_)
+    accept(*l);
   thread_ = std::thread([this] {
     io_.run();
     // Give in-flight close handlers a chance to run before the pool goes away.
@@ -82,25 +100,25 @@ void Worker::join() {
     thread_.join();
 }
 
-void Worker::accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open())
+void Worker::accept(Listener& l) {
+  l.acceptor.async_accept([this, &l](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !l.acceptor.is_open())
       return;
     if (ec) {
       // EMFILE and friends: log, then keep accepting without a busy loop.
       log::warn("listener.accept_failed", ec.message());
       auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
-      timer->async_wait([this, timer](const boost::system::error_code&) {
-        if (acceptor_.is_open())
-          accept();
+      timer->async_wait([this, timer, &l](const boost::system::error_code&) {
+        if (l.acceptor.is_open())
+          accept(l);
       });
       return;
     }
-    auto conn = std::make_shared<Http1Connection>(*this, std::move(socket));
+    auto conn = std::make_shared<Http1Connection>(*this, std::move(socket), l.kind, l.tls);
     conn->start();
     if (draining_)
       conn->onDrain();
-    accept();
+    accept(l);
   });
 }
 
@@ -121,8 +139,7 @@ void Worker::removeConnection(Http1Connection* c) {
 void Worker::drain() {
   asio::post(io_, [this] {
     draining_ = true;
-    boost::system::error_code ec;
-    acceptor_.close(ec);
+    closeListeners();
     // onDrain may close (and so unregister) connections: iterate over a copy.
     std::vector<Http1Connection*> copy = connections_;
     for (Http1Connection* c : copy)
@@ -133,8 +150,7 @@ void Worker::drain() {
 
 void Worker::stop() {
   asio::post(io_, [this] {
-    boost::system::error_code ec;
-    acceptor_.close(ec);
+    closeListeners();
     pool_.closeAll();
     io_.stop();
   });

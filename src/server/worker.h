@@ -1,5 +1,6 @@
-// A worker: one thread, one io_context, its own SO_REUSEPORT listener, read buffer and upstream
-// connection pool (ARCHITECTURE.md §2). Workers share only the read-only Runtime.
+// A worker: one thread, one io_context, its own SO_REUSEPORT listeners (HTTP, and with a key store
+// HTTPS and the token listener), read buffer and upstream connection pool (ARCHITECTURE.md §2).
+// Workers share only the read-only Runtime (including the TLS server context).
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include "mgw/base/result.h"
 #include "server/runtime.h"
+#include "server/stream.h"
 #include "upstream/http1_upstream.h"
 
 namespace mgw::server {
@@ -22,9 +24,12 @@ class Worker {
   Worker(const Runtime& runtime, int index);
   ~Worker();
 
-  // Binds the listener (SO_REUSEPORT so every worker has its own accept queue).
-  Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
-  uint16_t localPort() const;
+  // Binds a listener (SO_REUSEPORT so every worker has its own accept queue). `tls` null: plain
+  // HTTP; otherwise connections run the TLS handshake with that context (owned by the Runtime).
+  Status listen(const boost::asio::ip::tcp::endpoint& endpoint,
+                ListenerKind kind = ListenerKind::Http, SSL_CTX* tls = nullptr);
+  // The bound port of the listener of `kind` (0 when there is none).
+  uint16_t localPort(ListenerKind kind = ListenerKind::Http) const;
   void start();  // runs the event loop on a new thread
   void join();
   // Thread-safe: posted to the worker's loop.
@@ -43,12 +48,19 @@ class Worker {
   void removeConnection(Http1Connection* c);
 
  private:
-  void accept();
+  struct Listener {
+    explicit Listener(boost::asio::io_context& io) : acceptor(io) {}
+    boost::asio::ip::tcp::acceptor acceptor;
+    ListenerKind kind = ListenerKind::Http;
+    SSL_CTX* tls = nullptr;
+  };
+  void accept(Listener& l);
+  void closeListeners();
 
   const Runtime& runtime_;
   int index_;
   boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<char[]> scratch_;
   upstream::ConnPool pool_;
   std::thread thread_;

@@ -1,5 +1,7 @@
 #include "upstream/endpoint.h"
 
+#include <openssl/evp.h>
+
 #include "mgw/base/strings.h"
 
 namespace mgw::upstream {
@@ -81,6 +83,20 @@ void appendUpstreamTarget(std::string& out, const Url& url, std::string_view pat
     out += '?';
     out += query;
   }
+}
+
+std::string basicAuthorization(std::string_view username, std::string_view password) {
+  std::string plain;
+  plain.reserve(username.size() + 1 + password.size());
+  plain.append(username).append(":").append(password);
+  std::string out = "Basic ";
+  const size_t prefix = out.size();
+  out.resize(prefix + 4 * ((plain.size() + 2) / 3) + 1);
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + prefix),
+                                reinterpret_cast<const unsigned char*>(plain.data()),
+                                static_cast<int>(plain.size()));
+  out.resize(prefix + static_cast<size_t>(n));
+  return out;
 }
 
 size_t EndpointRuntime::firstAttempt() const {

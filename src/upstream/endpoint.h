@@ -27,8 +27,8 @@ struct Url {
   std::string text;         // as configured, for logs
 };
 
-// Parses "http://host[:port][/path]" (https accepted; TLS upstreams arrive with the security
-// issue). Query and fragment are not allowed in an endpoint URL.
+// Parses "http://host[:port][/path]" or "https://..." (proxied over TLS, see
+// tls/client_context.h). Query and fragment are not allowed in an endpoint URL.
 Result<Url> parseUrl(std::string_view text);
 
 // Appends the upstream request target: endpoint path prefix + the request path after the API's
@@ -37,6 +37,9 @@ void appendUpstreamTarget(std::string& out, const Url& url, std::string_view pat
                           std::string_view query, bool has_query);
 
 enum class Side { Production = 0, Sandbox = 1 };
+
+// RFC 7617 §2: "Basic " + base64(user-id ":" password).
+std::string basicAuthorization(std::string_view username, std::string_view password);
 
 class EndpointRuntime {
  public:
@@ -48,6 +51,10 @@ class EndpointRuntime {
   artifact::EndpointType type() const { return type_; }
   const std::vector<Url>& urls() const { return urls_; }
   int64_t timeoutMs() const { return timeout_ms_; }
+  // The `Authorization` value sent upstream for `securityConfig {type: basic}` ("" = none):
+  // computed once at start, it replaces any client value. A secret: never log it.
+  const std::string& authorization() const { return authorization_; }
+  void setAuthorization(std::string value) { authorization_ = std::move(value); }
 
   // Index of the first URL to try for a new request: the next round-robin slot for
   // load_balance, 0 for failover and http.
@@ -61,6 +68,7 @@ class EndpointRuntime {
   artifact::EndpointType type_;
   std::vector<Url> urls_;
   int64_t timeout_ms_;
+  std::string authorization_;
   mutable std::atomic<uint64_t> next_{0};
 };
 

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "mgw/base/log.h"
+#include "tls/client_context.h"
 
 namespace mgw::upstream {
 
@@ -44,8 +45,8 @@ void UpstreamConnection::release() {
     release_pending_ = true;
     return;
   }
-  bool reusable = state_ == State::Done && keep_alive_ && in_.empty() && out_.empty() &&
-                  writing_.empty() && socket_.is_open();
+  bool reusable = state_ == State::Done && keep_alive_ && in_.empty() && out_off_ == out_.size() &&
+                  !write_in_flight_ && socket_.is_open();
   if (!reusable) {
     close();
     return;
@@ -84,25 +85,36 @@ void UpstreamConnection::write(std::string_view bytes) {
 }
 
 void UpstreamConnection::flush() {
-  if (write_in_flight_ || out_.empty() || !socket_.is_open())
+  if (write_in_flight_ || !socket_.is_open() || !transport_)
     return;
+  while (out_off_ < out_.size()) {
+    net::IoResult r = transport_->write(out_.data() + out_off_, out_.size() - out_off_);
+    if (r.status == net::IoStatus::Ok) {
+      out_off_ += r.bytes;
+      continue;
+    }
+    if (r.status == net::IoStatus::WantWrite || r.status == net::IoStatus::WantRead) {
+      waitThenFlush(r.status == net::IoStatus::WantRead);
+      return;
+    }
+    fail(transport_->secure() ? transport_->lastError() : "upstream.write_failed");
+    return;
+  }
+  out_.clear();
+  out_off_ = 0;
+  if (callbacks_)
+    callbacks_->onUpstreamWritable();
+}
+
+void UpstreamConnection::waitThenFlush(bool read) {
   write_in_flight_ = true;
-  writing_.swap(out_);
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->write_in_flight_ = false;
-                      self->writing_.clear();
-                      if (ec) {
-                        if (ec != asio::error::operation_aborted)
-                          self->fail("upstream.write_failed");
-                        return;
-                      }
-                      if (!self->out_.empty()) {
-                        self->flush();
-                      } else if (self->callbacks_) {
-                        self->callbacks_->onUpstreamWritable();
-                      }
-                    });
+  socket_.async_wait(read ? tcp::socket::wait_read : tcp::socket::wait_write,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->write_in_flight_ = false;
+                       if (ec)
+                         return;  // closed or cancelled
+                       self->flush();
+                     });
 }
 
 void UpstreamConnection::pauseReading(bool paused) {
@@ -114,11 +126,19 @@ void UpstreamConnection::pauseReading(bool paused) {
 }
 
 void UpstreamConnection::startRead() {
-  if (read_in_flight_ || read_paused_ || !socket_.is_open())
+  if (read_in_flight_ || read_paused_ || !socket_.is_open() || !transport_)
     return;
   if (state_ == State::Done || state_ == State::Broken)
     return;
   read_in_flight_ = true;
+  if (transport_->hasBufferedInput()) {
+    // TLS records already decrypted: the socket may never become readable again for them.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->read_in_flight_ = false;
+      self->onReadable();
+    });
+    return;
+  }
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
                        self->read_in_flight_ = false;
@@ -128,22 +148,46 @@ void UpstreamConnection::startRead() {
                      });
 }
 
+const char* UpstreamConnection::ioFailure(bool eof) const {
+  if (eof)
+    return "upstream.early_close";
+  return transport_ && transport_->secure() ? transport_->lastError() : "upstream.reset";
+}
+
 void UpstreamConnection::onReadable() {
+  if (!socket_.is_open() || state_ == State::Broken || state_ == State::Done)
+    return;
+  net::IoResult r = transport_->read(pool_.scratch(), pool_.scratchSize());
   if (state_ == State::Idle) {
-    // The backend closed (or sent stray bytes on) an idle pooled connection: discard it.
+    // Nothing is expected on an idle pooled connection. TLS may consume a record that carries no
+    // application data (a TLS 1.3 NewSessionTicket, RFC 8446 §4.6.1): keep watching. A close,
+    // an error or stray bytes discard the connection.
+    if (r.status == net::IoStatus::WantRead) {
+      startRead();
+      return;
+    }
     pool_.dropIdle(this);
     close();
     return;
   }
-  boost::system::error_code ec;
-  size_t n = socket_.read_some(asio::buffer(pool_.scratch(), pool_.scratchSize()), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+  if (r.status == net::IoStatus::WantRead) {
     startRead();
     return;
   }
-  if (ec) {
-    if (ec == asio::error::eof && state_ == State::Body &&
-        body_.framing() == http::BodyFraming::UntilClose) {
+  if (r.status == net::IoStatus::WantWrite) {
+    // A TLS read that must write first (RFC 8446 §4.6.3 key update): retry once writable.
+    read_in_flight_ = true;
+    socket_.async_wait(tcp::socket::wait_write,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                         self->read_in_flight_ = false;
+                         if (!ec)
+                           self->onReadable();
+                       });
+    return;
+  }
+  if (r.status != net::IoStatus::Ok) {
+    const bool eof = r.status == net::IoStatus::Closed;
+    if (eof && state_ == State::Body && body_.framing() == http::BodyFraming::UntilClose) {
       body_.finishUntilClose();
       state_ = State::Done;
       keep_alive_ = false;
@@ -151,11 +195,11 @@ void UpstreamConnection::onReadable() {
         callbacks_->onUpstreamData({}, true);
       return;
     }
-    fail(ec == asio::error::eof ? "upstream.early_close" : "upstream.reset");
+    fail(ioFailure(eof));
     return;
   }
   received_any_ = true;
-  in_.append(pool_.scratch(), n);
+  in_.append(pool_.scratch(), r.bytes);
   process();
   startRead();
 }
@@ -292,12 +336,57 @@ void ConnPool::dropIdle(UpstreamConnection* conn) {
              list.end());
 }
 
+namespace {
+
+// Drives the client handshake of a freshly connected TLS connection: each WantRead / WantWrite
+// waits for that readiness and steps again. Bounded by the caller's timeout, which closes the
+// connection (the wait then completes with operation_aborted).
+void driveHandshake(const UpstreamConnectionPtr& conn, const Url& url,
+                    std::shared_ptr<ConnPool::ConnectCallback> cb) {
+  if (conn->closed()) {
+    (*cb)("upstream.cancelled", nullptr);
+    return;
+  }
+  net::IoResult r = conn->transport()->handshake();
+  if (r.status == net::IoStatus::Ok) {
+    (*cb)(nullptr, conn);
+    return;
+  }
+  if (r.status == net::IoStatus::WantRead || r.status == net::IoStatus::WantWrite) {
+    conn->socket().async_wait(
+        r.status == net::IoStatus::WantRead ? tcp::socket::wait_read : tcp::socket::wait_write,
+        [conn, url, cb = std::move(cb)](const boost::system::error_code& ec) mutable {
+          if (ec) {
+            (*cb)("upstream.cancelled", nullptr);
+            return;
+          }
+          driveHandshake(conn, url, std::move(cb));
+        });
+    return;
+  }
+  const char* reason = conn->transport()->lastError();
+  if (reason == nullptr || *reason == '\0')
+    reason = "tls.handshake_failed";
+  log::warn("upstream.tls_failed", "TLS handshake with the backend failed",
+            {{"url", url.text}, {"reason", reason}});
+  conn->close();
+  (*cb)(reason, nullptr);
+}
+
+}  // namespace
+
 UpstreamConnectionPtr ConnPool::connect(const Url& url, ConnectCallback cb) {
   auto conn = std::make_shared<UpstreamConnection>(io_, *this, url.pool_key);
+  if (url.tls && !tls_) {
+    // Never fall back to plain HTTP for an https:// URL.
+    asio::post(io_, [cb = std::move(cb)] { cb("upstream.tls_unavailable", nullptr); });
+    return conn;
+  }
   boost::system::error_code ec;
   std::string host = url.host == "localhost" ? std::string("127.0.0.1") : url.host;
   asio::ip::address addr = asio::ip::make_address(host, ec);
-  auto onConnected = [conn, cb = std::move(cb)](const boost::system::error_code& e) {
+  auto onConnected = [conn, url, tls = tls_,
+                      cb = std::move(cb)](const boost::system::error_code& e) mutable {
     if (e) {
       cb(e == asio::error::operation_aborted ? "upstream.cancelled" : "upstream.connect_failed",
          nullptr);
@@ -305,8 +394,17 @@ UpstreamConnectionPtr ConnPool::connect(const Url& url, ConnectCallback cb) {
     }
     boost::system::error_code ignored;
     conn->socket().set_option(tcp::no_delay(true), ignored);
-    conn->socket().non_blocking(true, ignored);  // once: reads are synchronous after a wait
-    cb(nullptr, conn);
+    conn->socket().non_blocking(true, ignored);  // the transport reads and writes synchronously
+    const int fd = conn->socket().native_handle();
+    if (!url.tls) {
+      conn->setTransport(net::makePlainTransport(fd));
+      cb(nullptr, conn);
+      return;
+    }
+    // SNI and the name check use the URL host (the transport skips SNI for IP literals).
+    conn->setTransport(
+        net::makeTlsClientTransport(fd, tls->get(), url.host, tls->verifyHostname()));
+    driveHandshake(conn, url, std::make_shared<ConnPool::ConnectCallback>(std::move(cb)));
   };
   if (!ec) {
     conn->socket().async_connect(tcp::endpoint(addr, url.port), std::move(onConnected));

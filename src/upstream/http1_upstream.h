@@ -1,6 +1,6 @@
 // HTTP/1.1 client side: one upstream connection and the per-worker pool of idle keep-alive
-// connections. Asio types appear here, so include this header from .cc files of src/server and
-// src/upstream only.
+// connections, over a net::Transport (plain TCP, or TLS for https:// URLs). Asio types appear
+// here, so include this header from .cc files of src/server and src/upstream only.
 //
 // Threading: everything belongs to one worker's io_context; no locks.
 #pragma once
@@ -15,7 +15,12 @@
 #include <vector>
 
 #include "mgw/http/http1_codec.h"
+#include "net/transport.h"
 #include "upstream/endpoint.h"
+
+namespace mgw::tls {
+class ClientContext;
+}
 
 namespace mgw::upstream {
 
@@ -41,13 +46,19 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
   const std::string& key() const { return key_; }
+  // Set once by ConnPool::connect after the TCP connect (before the TLS handshake).
+  void setTransport(std::unique_ptr<net::Transport> transport) {
+    transport_ = std::move(transport);
+  }
+  net::Transport* transport() { return transport_.get(); }
+  bool secure() const { return transport_ && transport_->secure(); }
 
   // Starts an exchange: `method` decides response framing (HEAD has no body).
   void attach(UpstreamCallbacks* callbacks, std::string_view method);
   // The owner is done with the exchange; the connection goes back to the pool if reusable.
   void release();
   void write(std::string_view bytes);
-  size_t pendingWriteBytes() const { return out_.size() + writing_.size(); }
+  size_t pendingWriteBytes() const { return out_.size() - out_off_; }
   void pauseReading(bool paused);
   bool reused() const { return exchanges_ > 1; }
   // Closes the socket now; pending operations complete with operation_aborted.
@@ -68,10 +79,13 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   void onReadable();
   void process();
   void flush();
+  // Waits for `read` or write readiness, then runs flush() (a TLS write may need to read).
+  void waitThenFlush(bool read);
   void fail(const char* reason);
-  void watchIdle();
+  const char* ioFailure(bool eof) const;
 
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<net::Transport> transport_;
   ConnPool& pool_;
   std::string key_;
   UpstreamCallbacks* callbacks_ = nullptr;
@@ -79,8 +93,8 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   std::string method_;
   std::string in_;
   std::string out_;
-  std::string writing_;
-  bool write_in_flight_ = false;
+  size_t out_off_ = 0;            // bytes of out_ already handed to the transport
+  bool write_in_flight_ = false;  // waiting for readiness to continue a write
   bool read_in_flight_ = false;
   bool read_paused_ = false;
   bool keep_alive_ = false;
@@ -107,9 +121,14 @@ class ConnPool {
   UpstreamConnectionPtr takeIdle(const Url& url);
   using ConnectCallback = std::function<void(const char* error, UpstreamConnectionPtr)>;
   // Opens a new connection (numeric hosts and "localhost" directly, other names through the
-  // resolver); `cb` gets an error reason or the connected connection. The returned pointer can be
-  // closed to cancel.
+  // resolver); for an https:// URL it also runs the TLS handshake (SNI and certificate checks of
+  // the client context). `cb` gets an error reason or the connected connection; TLS failures are
+  // "upstream.tls_unavailable" (no client context) or the transport's token
+  // ("tls.bad_certificate", "tls.handshake_failed", ...), never a plain-HTTP fallback. The
+  // returned pointer can be closed to cancel.
   UpstreamConnectionPtr connect(const Url& url, ConnectCallback cb);
+  // The context for https:// URLs, shared read-only; null: https connects fail.
+  void setTlsContext(std::shared_ptr<const tls::ClientContext> ctx) { tls_ = std::move(ctx); }
   void closeAll();
 
   // Used by UpstreamConnection.
@@ -125,6 +144,7 @@ class ConnPool {
   char* scratch_;
   size_t scratch_size_;
   http1::Limits limits_;
+  std::shared_ptr<const tls::ClientContext> tls_;
   std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;
   size_t max_idle_per_key_ = 100;  // WSO2 poolConfig maxIdleConnections default
 };

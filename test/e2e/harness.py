@@ -156,12 +156,19 @@ class Gateway:
     """
 
     def __init__(self, artifact, args=(), env=None, port=None, port_flag=True,
-                 health_deadline=10.0, stop_deadline=20.0):
+                 health_deadline=10.0, stop_deadline=20.0, https_port=None, token_port=None,
+                 tls_port_flags=True):
         self.artifact = str(artifact)
         self.args = [str(a) for a in args]
         self.env = env or {}
         self.port = port or free_port()
         self.port_flag = port_flag
+        # The HTTPS and token listeners (started only with a key store) get free ports too, so
+        # parallel gateways never collide on 9095/9096. `tls_port_flags=False` leaves them to
+        # the configuration.
+        self.https_port = https_port or free_port()
+        self.token_port = token_port or free_port()
+        self.tls_port_flags = tls_port_flags
         self.health_deadline = health_deadline
         self.stop_deadline = stop_deadline
         self.proc = None
@@ -175,6 +182,9 @@ class Gateway:
         cmd = [gateway_bin(), self.artifact]
         if self.port_flag:
             cmd.append("--listenerConfig.httpPort=%d" % self.port)
+        if self.tls_port_flags:
+            cmd.append("--listenerConfig.httpsPort=%d" % self.https_port)
+            cmd.append("--listenerConfig.tokenListenerPort=%d" % self.token_port)
         return cmd + self.args
 
     def spawn(self):
@@ -512,12 +522,15 @@ def build_request(method, target, headers=None, body=b"", host="127.0.0.1", vers
 
 
 class Conn:
-    """One client connection to the gateway with an exact response parser."""
+    """One client connection to the gateway with an exact response parser. With `tls` (an
+    ssl.SSLContext, see tls_client_context) the connection is HTTPS."""
 
-    def __init__(self, port, timeout=10.0):
+    def __init__(self, port, timeout=10.0, tls=None, server_hostname="localhost"):
         self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=server_hostname)
         self.reader = _Reader(self.sock.recv)
 
     def send(self, data):
@@ -561,6 +574,108 @@ def http_request(port, method, target, headers=None, body=b"", timeout=10.0, hos
     """One request on a fresh connection; returns the Response (or None if closed silently)."""
     with Conn(port, timeout) as c:
         return c.request(method, target, headers, body, host)
+
+
+def tls_client_context(ca_file=None, cert_file=None, key_file=None, check_hostname=True,
+                       minimum=None, maximum=None, alpn=None):
+    """An ssl.SSLContext for HTTPS requests to the gateway: trusts `ca_file` (else verifies
+    nothing), presents `cert_file`/`key_file` as client certificate when given."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_file:
+        ctx.load_verify_locations(ca_file)
+        ctx.check_hostname = check_hostname
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert_file:
+        ctx.load_cert_chain(cert_file, key_file)
+    if minimum is not None:
+        ctx.minimum_version = minimum
+    if maximum is not None:
+        ctx.maximum_version = maximum
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    return ctx
+
+
+def https_request(port, method, target, tls, headers=None, body=b"", timeout=10.0, host=None,
+                  server_hostname="localhost"):
+    """One HTTPS request on a fresh connection (`tls` from tls_client_context)."""
+    with Conn(port, timeout, tls=tls, server_hostname=server_hostname) as c:
+        return c.request(method, target, headers, body, host)
+
+
+def run_openssl(args, stdin=b"", timeout=15.0):
+    """Runs the `openssl` CLI; returns (exit code, combined output text)."""
+    p = subprocess.run(["openssl"] + list(args), input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+class TestPki:
+    """Certificates minted with the `openssl` CLI in a temp dir: a server CA and server
+    certificate (SAN localhost, 127.0.0.1), a client CA, client certificates, and a PEM key
+    store / trust store the gateway loads. `client(name, ca=..., days=...)` makes more."""
+
+    def __init__(self):
+        self.dir = temp_dir("mgw-e2e-pki-")
+        self.server_ca = self.ca("server-ca")
+        self.client_ca = self.ca("client-ca")
+        self.server_cert, self.server_key = self.leaf(
+            "localhost", self.server_ca, san="DNS:localhost,IP:127.0.0.1")
+        self.key_store = self.path("keystore.pem")
+        with open(self.key_store, "wb") as out:
+            for f in (self.server_key, self.server_cert):
+                with open(f, "rb") as src:
+                    out.write(src.read())
+        self.trust_store = self.path("truststore.pem")
+        with open(self.trust_store, "wb") as out:
+            with open(self.client_ca[0], "rb") as src:
+                out.write(src.read())
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _run(self, args):
+        code, out = run_openssl(args)
+        if code != 0:
+            raise RuntimeError("openssl %s failed:\n%s" % (" ".join(args), out))
+
+    def ca(self, name):
+        cert, key = self.path(name + ".crt"), self.path(name + ".key")
+        self._run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                   "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=" + name,
+                   "-addext", "basicConstraints=critical,CA:TRUE",
+                   "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        return cert, key
+
+    def leaf(self, cn, ca, san=None, days=30, expired=False):
+        cert, key, csr = self.path(cn + ".crt"), self.path(cn + ".key"), self.path(cn + ".csr")
+        self._run(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                   "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + cn])
+        ext = self.path(cn + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n")
+            if san:
+                f.write("subjectAltName=" + san + "\n")
+        args = ["x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
+                "-out", cert, "-extfile", ext]
+        # `-days -1`: notAfter a day before notBefore (now), an expired certificate.
+        args += ["-days", "-1" if expired else str(days)]
+        self._run(args)
+        return cert, key
+
+    def client(self, cn, ca=None, expired=False):
+        return self.leaf(cn, ca or self.client_ca, expired=expired)
+
+    def gateway_args(self, trust=True):
+        args = ["--listenerConfig.keyStorePath=" + self.key_store,
+                "--listenerConfig.keyStorePassword="]
+        if trust:
+            args += ["--listenerConfig.trustStorePath=" + self.trust_store,
+                     "--listenerConfig.trustStorePassword="]
+        return args
 
 
 class RawResult:

@@ -12,6 +12,11 @@ and tokens are signed (RS256) with `openssl dgst`: valid → 200, expired, tampe
 unknown issuer, JWKS-only issuer → 401 900901; missing scope → 403 900910; not subscribed with
 validateSubscription → 403 900908; a bad trust store stops the start.
 
+Attack catalogue §6 row 16: two Authorization fields → 401 900901 every time; a token in the
+query string is ignored (900902). mTLS and application security (projects/security_mtls, PKI
+from harness.TestPki): with `optional: true` a listed client certificate alone passes (OR),
+otherwise certificate and token are both needed (AND).
+
 Fixture: projects/security (BasicAPI /basic/v1, CustomHeaderAPI /custom/v1).
 """
 
@@ -23,8 +28,9 @@ import subprocess
 import time
 import unittest
 
-from harness import (PROJECTS, E2ETestCase, Gateway, RecordingBackend, build_project, echo_json,
-                     http_request, run_gateway_expect_exit, temp_dir)
+from harness import (PROJECTS, E2ETestCase, Gateway, RecordingBackend, TestPki, build_project,
+                     echo_json, http_request, https_request, run_gateway_expect_exit, temp_dir,
+                     tls_client_context)
 
 REALM = 'Basic Auth realm="WSO2 API Microgateway"'
 WSO2_ERROR = ', error="invalid token" , error_description="The access token expired"'
@@ -350,7 +356,6 @@ class JwtTest(JwtCase):
 
     def test_jwks_issuer_fails_closed(self):
         self.assertInvalid(mint(self.key, claims(iss=JWKS_ISSUER)))
-        self.assertIn("JWKS fetching is not implemented", self.gw.logs())
 
     def test_missing_scope_403_900910(self):
         before = self.backend.snapshot()
@@ -381,6 +386,88 @@ class JwtTest(JwtCase):
 
     def test_basic_or_oauth_resource_accepts_jwt(self):
         self.assertEqual(self.call(mint(self.key, claims()), "/basic/v1/either").status, 200)
+
+    def test_attack_row16_two_authorization_fields_refused(self):
+        # Attack catalogue §6 row 16: ambiguous credentials are refused the same way every time.
+        token = mint(self.key, claims())
+        for _ in range(3):
+            before = self.backend.snapshot()
+            r = http_request(self.gw.port, "GET", "/basic/v1/oauth",
+                             [("Authorization", "Bearer " + token),
+                              ("Authorization", "Bearer " + token)])
+            self.assertEqual((r.status, r.body), (401, BODY_INVALID_TOKEN))
+            self.assertBackendUntouched(self.backend, before)
+
+    def test_attack_row16_token_in_query_ignored(self):
+        token = mint(self.key, claims())
+        r = http_request(self.gw.port, "GET", "/basic/v1/oauth?access_token=" + token)
+        self.assertEqual((r.status, r.body), (401, BODY_MISSING))
+
+
+class MtlsAppSecurityTest(E2ETestCase):
+    """x-wso2-mutual-ssl: mandatory with x-wso2-application-security optional (mTLS OR app
+    security: the mTLS filter's AuthContext is enough) or not (mTLS AND app security)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = TestPki()
+        cls.alice = cls.pki.client("alice")
+        cls.key, cert = make_key(cls.pki.dir, "issuer", "wso2carbon")
+        with open(cls.pki.trust_store, "ab") as out, open(cert, "rb") as src:
+            out.write(src.read())
+        conf = os.path.join(cls.pki.dir, "micro-gw.conf")
+        with open(conf, "w") as f:
+            f.write('[mutualSSLConfig]\n  sslVerifyClient = "optional"\n')
+            for name in ("MtlsOrAPI", "MtlsAndAPI"):
+                f.write('  [[mutualSSLConfig.api.certificates]]\n    name = "%s"\n'
+                        '    version = "v1"\n    aliasList = "client-ca"\n' % name)
+            f.write('\n[[jwtTokenConfig]]\nissuer = "%s"\ncertificateAlias = "wso2carbon"\n'
+                    % ISSUER)
+        cls.backend = RecordingBackend("mtls-app")
+        cls.gw = Gateway(build_project(PROJECTS / "security_mtls"), [
+            "--config", conf] + cls.pki.gateway_args() + [
+            "--mtlsor_prod_endpoint_0=" + cls.backend.url("/or"),
+            "--mtlsand_prod_endpoint_0=" + cls.backend.url("/and")])
+        try:
+            cls.gw.start()
+        except Exception:
+            cls.backend.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.stop()
+        cls.backend.stop()
+
+    def call(self, path, cert=None, token=None):
+        ctx = tls_client_context(self.pki.server_ca[0], cert_file=cert[0] if cert else None,
+                                 key_file=cert[1] if cert else None)
+        headers = [("Authorization", "Bearer " + token)] if token else []
+        return https_request(self.gw.https_port, "GET", path, ctx, headers)
+
+    def test_or_certificate_alone_passes(self):
+        r = self.call("/mtlsor/v1/hello", self.alice)
+        self.assertEqual(r.status, 200, r)
+        r = self.call("/mtlsor/v1/hello", self.alice, mint(self.key, claims()))
+        self.assertEqual(r.status, 200, r)
+
+    def test_or_token_alone_passes_and_nothing_is_refused(self):
+        r = self.call("/mtlsor/v1/hello", None, mint(self.key, claims()))
+        self.assertEqual(r.status, 200, r)
+        r = self.call("/mtlsor/v1/hello")
+        self.assertEqual((r.status, r.body), (401, BODY_MISSING))
+        r = self.call("/mtlsor/v1/hello", None, "not.a.token")
+        self.assertEqual((r.status, r.body), (401, BODY_INVALID_TOKEN))
+
+    def test_and_needs_both(self):
+        r = self.call("/mtlsand/v1/hello", self.alice)
+        self.assertEqual((r.status, r.body), (401, BODY_MISSING))
+        r = self.call("/mtlsand/v1/hello", self.alice, "not.a.token")
+        self.assertEqual((r.status, r.body), (401, BODY_INVALID_TOKEN))
+        r = self.call("/mtlsand/v1/hello", self.alice, mint(self.key, claims()))
+        self.assertEqual(r.status, 200, r)
+        r = self.call("/mtlsand/v1/hello", None, mint(self.key, claims()))
+        self.assertEqual(r.status, 401, r)
 
 
 class BadTrustStoreTest(E2ETestCase):

@@ -199,6 +199,20 @@ TEST(Verifier, ScpArrayAndClaimMapping) {
   EXPECT_EQ(r2->claims["scope"], "admin ops");
 }
 
+TEST(Verifier, MappedClaimsSerialisedOnce) {
+  Json payload = basePayload();
+  payload["roles"] = "admin";
+  payload["keytype"] = "sandbox";
+  IssuerConfig config = issuerConfig();
+  config.claim_mappings = {{"roles", "scope"}};
+  const Verifier v = makeVerifier(certKeys(rsaKey()), config);
+  auto r = v.verify(makeToken(rsaKey(), header("RS256"), payload), kNowMs);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->claims_json, r->claims.dump());
+  EXPECT_EQ(Json::parse(r->claims_json)["scope"], "admin");
+  EXPECT_EQ(r->key_type, KeyType::Sandbox);  // any case
+}
+
 TEST(Verifier, WrongClaimTypesAreMalformed) {
   const Verifier v = makeVerifier(certKeys(rsaKey()));
   for (const auto& [name, value] : std::vector<std::pair<std::string, Json>>{

@@ -242,5 +242,215 @@ TEST(AuthFilter, OtherSchemesFailClosed) {
   EXPECT_EQ(codeOf(ctx), 900901);
 }
 
+// Records the tokens it sees and answers a fixed status.
+class FakeOpaque final : public OpaqueTokenValidator {
+ public:
+  explicit FakeOpaque(filter::FilterStatus answer) : answer_(answer) {}
+  filter::FilterStatus authenticate(filter::RequestContext&, std::string_view token,
+                                    std::string_view header_name) const override {
+    seen_.push_back(std::string(token) + "|" + std::string(header_name));
+    return answer_;
+  }
+  filter::FilterStatus answer_;
+  mutable std::vector<std::string> seen_;
+};
+
+TEST(AuthFilter, OpaqueTokensGoToTheValidator) {
+  Fixture s;
+  AuthFilterConfig cfg;
+  cfg.verifier = std::make_shared<jwt::Verifier>(
+      std::vector<jwt::Verifier::Issuer>{{jt::issuerConfig(), jt::certKeys(s.key.get())}});
+  auto opaque = std::make_shared<FakeOpaque>(filter::FilterStatus::Pause);
+  cfg.opaque = opaque;
+  s.filter = std::make_unique<AuthFilter>(std::move(cfg));
+  filter::FilterStatus st;
+  auto ctx = s.run(s.oauth, "Bearer 2f1c-opaque-token", &st);
+  EXPECT_EQ(st, filter::FilterStatus::Pause);
+  EXPECT_FALSE(ctx.reply_);
+  ASSERT_EQ(opaque->seen_.size(), 1u);
+  EXPECT_EQ(opaque->seen_[0], "2f1c-opaque-token|Authorization");
+  // A three-part token still goes to the JWT verifier.
+  EXPECT_FALSE(s.run(s.oauth, "Bearer " + s.token()).reply_);
+  EXPECT_EQ(opaque->seen_.size(), 1u);
+  // Basic-only resources never consult it.
+  auto b = s.run(s.basic_only, "Bearer opaque");
+  ASSERT_TRUE(b.reply_);
+  EXPECT_EQ(opaque->seen_.size(), 1u);
+}
+
+TEST(AuthFilter, OpaqueWithoutValidatorFailsClosed) {
+  Fixture s;
+  auto ctx = s.run(s.oauth, "Bearer 2f1c-opaque-token");
+  ASSERT_TRUE(ctx.reply_);
+  EXPECT_EQ(codeOf(ctx), 900901);
+}
+
+TEST(AuthFilter, JwtSetsAuthContext) {
+  Fixture s;
+  nlohmann::json app = {{"id", 42},
+                        {"uuid", "u-42"},
+                        {"name", "shop"},
+                        {"owner", "bob@acme.com"},
+                        {"tier", "10PerMin"}};
+  nlohmann::json subs = nlohmann::json::array({{{"name", "Shop"},
+                                                {"version", "*"},
+                                                {"subscriptionTier", "Gold"},
+                                                {"subscriberTenantDomain", "acme.com"}}});
+  auto ctx = s.run(s.oauth, "Bearer " + s.token({{"application", app},
+                                                 {"subscribedAPIs", subs},
+                                                 {"consumerKey", "ck-1"},
+                                                 {"keytype", "SANDBOX"},
+                                                 {"scope", "read write"}}));
+  ASSERT_FALSE(ctx.reply_);
+  ASSERT_TRUE(ctx.auth_);
+  const filter::AuthContext& a = *ctx.auth_;
+  EXPECT_EQ(a.auth_type, "oauth2");
+  EXPECT_EQ(a.username, "admin");
+  EXPECT_EQ(a.consumer_key, "ck-1");
+  EXPECT_EQ(a.issuer, jt::kIssuer);
+  EXPECT_EQ(a.app_id, "42");
+  EXPECT_EQ(a.app_uuid, "u-42");
+  EXPECT_EQ(a.app_name, "shop");
+  EXPECT_EQ(a.app_owner, "bob@acme.com");
+  EXPECT_EQ(a.app_tier, "10PerMin");
+  EXPECT_EQ(a.subscription_tier, "Gold");
+  EXPECT_EQ(a.subscriber, "bob@acme.com");
+  EXPECT_EQ(a.subscriber_tenant_domain, "acme.com");
+  EXPECT_TRUE(a.sandbox);
+  EXPECT_EQ(a.scopes, (std::vector<std::string>{"read", "write"}));
+  EXPECT_EQ(nlohmann::json::parse(a.claims_json)["consumerKey"], "ck-1");
+}
+
+TEST(AuthFilter, JwtWithoutApimClaimsHasDefaults) {
+  Fixture s;
+  auto ctx = s.run(s.oauth, "Bearer " + s.token({{"aud", "client-7"}}));
+  ASSERT_TRUE(ctx.auth_);
+  EXPECT_EQ(ctx.auth_->consumer_key, "client-7");     // consumerKeyClaim "aud"
+  EXPECT_TRUE(ctx.auth_->app_id.empty());             // throttling uses __unknown__
+  EXPECT_TRUE(ctx.auth_->subscription_tier.empty());  // throttling uses Default
+  EXPECT_FALSE(ctx.auth_->sandbox);
+}
+
+TEST(AuthFilter, SubscriptionVersionWildcard) {
+  Fixture s;
+  nlohmann::json subs = nlohmann::json::array({{{"name", "Shop"}, {"version", "*"}}});
+  EXPECT_FALSE(s.run(s.oauth, "Bearer " + s.token({{"iss", "https://sub.example"},
+                                                   {"subscribedAPIs", subs}}))
+                   .reply_);
+}
+
+TEST(AuthFilter, BasicSetsAnonymousApplication) {
+  Fixture s;
+  auto ctx = s.run(s.basic_only, basic("alice:pw"));
+  ASSERT_TRUE(ctx.auth_);
+  EXPECT_EQ(ctx.auth_->auth_type, "basic");
+  EXPECT_EQ(ctx.auth_->username, "alice");
+  EXPECT_EQ(ctx.auth_->app_name, "anonymous");
+  EXPECT_EQ(ctx.auth_->subscription_tier, "Default");
+  EXPECT_FALSE(ctx.auth_->sandbox);
+  EXPECT_TRUE(ctx.auth_->claims_json.empty());
+}
+
+TEST(AuthFilter, FailuresSetNoAuthContext) {
+  Fixture s;
+  EXPECT_FALSE(s.run(s.basic_only, basic("alice:nope")).auth_);
+  EXPECT_FALSE(s.run(s.oauth, "Bearer x.y.z").auth_);
+}
+
+TEST(AuthFilter, MutualSslOrApplicationSecurity) {
+  Fixture s;
+  artifact::Resource optional = s.oauth;
+  optional.app_security_optional = true;
+  filter::AuthContext mtls;
+  mtls.auth_type = "mutual_ssl";
+  {
+    TestContext ctx(s.api, optional);
+    ctx.auth_ = mtls;
+    EXPECT_EQ(s.filter->onRequestHeaders(ctx), filter::FilterStatus::Continue);
+    EXPECT_FALSE(ctx.reply_);
+  }
+  {
+    // Mandatory (AND): the certificate alone is not enough.
+    TestContext ctx(s.api, s.oauth);
+    ctx.auth_ = mtls;
+    EXPECT_EQ(s.filter->onRequestHeaders(ctx), filter::FilterStatus::Stop);
+    EXPECT_EQ(codeOf(ctx), 900902);
+  }
+  {
+    // Optional without a certificate: application security still applies.
+    TestContext ctx(s.api, optional);
+    EXPECT_EQ(s.filter->onRequestHeaders(ctx), filter::FilterStatus::Stop);
+    TestContext ok(s.api, optional);
+    ok.head_.headers.add("Authorization", "Bearer " + s.token());
+    EXPECT_EQ(s.filter->onRequestHeaders(ok), filter::FilterStatus::Continue);
+    EXPECT_EQ(ok.auth_->auth_type, "oauth2");
+  }
+}
+
+// Attack catalogue §6 row 16: lower-case scheme accepted (JwtValidAndInvalid); two Authorization
+// fields refused deterministically; a token in the query string is ignored.
+TEST(AuthFilter, AttackRow16DuplicateHeadersAndQueryToken) {
+  Fixture s;
+  const std::string good = "Bearer " + s.token();
+  for (int i = 0; i < 3; ++i) {
+    TestContext ctx(s.api, s.oauth);
+    ctx.head_.headers.add("Authorization", good);
+    ctx.head_.headers.add("Authorization", good);
+    EXPECT_EQ(s.filter->onRequestHeaders(ctx), filter::FilterStatus::Stop);
+    EXPECT_EQ(ctx.reply_->status, 401);
+    EXPECT_EQ(codeOf(ctx), 900901);
+  }
+  TestContext q(s.api, s.oauth);
+  q.head_.target = "/x?access_token=" + s.token() + "&apikey=" + s.token();
+  EXPECT_EQ(s.filter->onRequestHeaders(q), filter::FilterStatus::Stop);
+  EXPECT_EQ(codeOf(q), 900902);
+}
+
+// Row 17: a token without the resource scope → 403 900910, WSO2 body, no challenge (issue 4:
+// WSO2's wording wins over RFC 6750's insufficient_scope).
+TEST(AuthFilter, AttackRow17MissingScope) {
+  Fixture s;
+  auto ctx = s.run(s.oauth, "Bearer " + s.token({{"scope", "write"}}));
+  ASSERT_TRUE(ctx.reply_);
+  EXPECT_EQ(ctx.reply_->status, 403);
+  EXPECT_EQ(codeOf(ctx), 900910);
+  EXPECT_EQ(ctx.reply_->headers.get("WWW-Authenticate"), nullptr);
+  EXPECT_FALSE(ctx.auth_);
+}
+
+// Row 19: an issuer whose keys are unavailable fails closed (401), never open.
+TEST(AuthFilter, AttackRow19NoKeysFailsClosed) {
+  Fixture s;
+  AuthFilterConfig cfg;
+  std::vector<jwt::Verifier::Issuer> issuers;
+  issuers.push_back({jt::issuerConfig(), std::make_shared<jwt::KeySet>()});
+  cfg.verifier = std::make_shared<jwt::Verifier>(std::move(issuers));
+  s.filter = std::make_unique<AuthFilter>(std::move(cfg));
+  auto ctx = s.run(s.oauth, "Bearer " + s.token());
+  ASSERT_TRUE(ctx.reply_);
+  EXPECT_EQ(ctx.reply_->status, 401);
+  EXPECT_EQ(codeOf(ctx), 900901);
+}
+
+TEST(AuthFilter, RevokedTokensRefusedOnHitAndMiss) {
+  struct Revoked final : jwt::RevocationSet {
+    bool isRevoked(std::string_view k) const override { return k == jti; }
+    std::string jti = "none";
+  };
+  Fixture s;
+  auto revoked = std::make_shared<Revoked>();
+  AuthFilterConfig cfg;
+  cfg.verifier = std::make_shared<jwt::Verifier>(
+      std::vector<jwt::Verifier::Issuer>{{jt::issuerConfig(), jt::certKeys(s.key.get())}});
+  cfg.revoked = revoked;
+  s.filter = std::make_unique<AuthFilter>(std::move(cfg));
+  const std::string token = s.token({{"jti", "j-77"}});
+  EXPECT_FALSE(s.run(s.oauth, "Bearer " + token).reply_);  // cached now
+  revoked->jti = "j-77";
+  auto ctx = s.run(s.oauth, "Bearer " + token);
+  ASSERT_TRUE(ctx.reply_);
+  EXPECT_EQ(codeOf(ctx), 900901);
+}
+
 }  // namespace
 }  // namespace mgw::filters

@@ -47,14 +47,15 @@ struct Fixture {
     req.client_ip = ip;
     return req;
   }
-  RequestInfo authed(std::string app, std::string user, std::string sub, std::string app_tier,
-                     int64_t now = kT0 + 1) const {
+  // AuthInfo holds views: the arguments are string literals that outlive the request.
+  RequestInfo authed(std::string_view app, std::string_view user, std::string_view sub,
+                     std::string_view app_tier, int64_t now = kT0 + 1) const {
     RequestInfo req = request(secured, now);
     AuthInfo auth;
-    auth.app_id = std::move(app);
-    auth.username = std::move(user);
-    auth.subscription_tier = std::move(sub);
-    auth.application_tier = std::move(app_tier);
+    auth.app_id = app;
+    auth.username = user;
+    auth.subscription_tier = sub;
+    auth.application_tier = app_tier;
     req.auth = std::move(auth);
     return req;
   }
@@ -387,6 +388,107 @@ TEST(ThrottleResponse, FaultBodiesAreWso2Bytes) {
   EXPECT_EQ(faultBody(t.decide(f.request(f.secured))),
             "{\"fault\":{\"code\":900809, \"message\":\"Internal server error occured\", "
             "\"description\":\"POLICY ENFORCEMENT ERROR\"}}");
+}
+
+TEST(Throttler, BlockingConditionsAre403BeforeAnyTierAndCountNothing) {
+  Fixture f;
+  artifact::Policies own;
+  own.resource.push_back(policy("1PerMin", 1));
+  f.api.throttling_tier = "1PerMin";
+  Throttler t = makeThrottler(own);
+  t.blocking().setConfigured({*parseBlockCondition("USER", "mallory"),
+                              *parseBlockCondition("APPLICATION", "admin:BadApp"),
+                              *parseBlockCondition("IPRANGE", "192.0.2.0/24")});
+  RequestInfo bad = f.authed("app", "mallory", "Unlimited", "");
+  for (int i = 0; i < 3; ++i) {
+    ThrottleDecision d = t.decide(bad);
+    EXPECT_FALSE(d.allowed);
+    EXPECT_EQ(d.http_status, 403);
+    EXPECT_EQ(d.code, 900805);
+    EXPECT_EQ(d.reason, "throttling.blocked");
+    ASSERT_NE(d.blocked_by, nullptr);
+    EXPECT_EQ(*d.blocked_by, BlockType::User);
+    EXPECT_EQ(faultBody(d),
+              "{\"fault\":{\"code\":900805, \"message\":\"Message blocked\", "
+              "\"description\":\"You have been blocked from accesing the resource\"}}");
+    EXPECT_TRUE(responseHeaders(d, true).empty());
+  }
+  RequestInfo app = f.authed("app", "bob", "Unlimited", "");
+  app.auth->app_owner = "admin";
+  app.auth->app_name = "BadApp";
+  EXPECT_EQ(*t.decide(app).blocked_by, BlockType::Application);
+  EXPECT_EQ(*t.decide(f.request(f.open, kT0 + 1, "192.0.2.9")).blocked_by, BlockType::IpRange);
+  // Nothing was counted: the API's single request per minute is still there.
+  EXPECT_TRUE(t.decide(f.authed("app", "bob", "Unlimited", "")).allowed);
+  expectThrottled(t.decide(f.authed("app", "bob", "Unlimited", "")), 900800);
+  // The API itself.
+  t.blocking().setRemote({*parseBlockCondition("API", "/petstore/v1")});
+  EXPECT_EQ(*t.decide(f.request(f.open)).blocked_by, BlockType::Api);
+}
+
+TEST(Throttler, GlobalModeSubtractsOtherGateways) {
+  Fixture f;
+  artifact::Policies own;
+  own.resource.push_back(policy("5PerMin", 5));
+  f.api.throttling_tier = "5PerMin";
+  Throttler t = makeThrottler(own);
+  GlobalConfig g;
+  g.table_slots = 1024;
+  t.enableGlobal(g);
+  t.setGlobalUp(true);
+  ASSERT_TRUE(t.globalEnabled());
+  ThrottleDecision first = t.decide(f.request(f.secured));
+  ASSERT_TRUE(first.allowed);
+  EXPECT_EQ(first.tightest->remaining, 4);
+  // The sync thread learnt that other gateways took 3 of this window.
+  GlobalTable& gt = *t.globalTable();
+  size_t slot = SIZE_MAX;
+  for (size_t i = 0; i < gt.capacity(); ++i)
+    if (gt.read(i).key != 0)
+      slot = i;
+  ASSERT_NE(slot, SIZE_MAX);
+  gt.setOthers(slot, gt.read(slot).key, gt.read(slot).end_sec, 3);
+  ThrottleDecision second = t.decide(f.request(f.secured, kT0 + 2));
+  ASSERT_TRUE(second.allowed);
+  EXPECT_EQ(second.tightest->remaining, 0);
+  expectThrottled(t.decide(f.request(f.secured, kT0 + 3)), 900800);
+  // The next window starts with the whole quota.
+  EXPECT_TRUE(t.decide(f.request(f.secured, kT0 + kMinute + 1)).allowed);
+}
+
+TEST(Throttler, GlobalModeRedisDownFailClosedIs503FailOpenCountsLocally) {
+  Fixture f;
+  artifact::Policies own;
+  own.resource.push_back(policy("2PerMin", 2));
+  f.api.throttling_tier = "2PerMin";
+  for (bool fail_open : {false, true}) {
+    Throttler t = makeThrottler(own);
+    GlobalConfig g;
+    g.fail_open = fail_open;
+    t.enableGlobal(g);
+    t.setGlobalUp(false);
+    ThrottleDecision d = t.decide(f.request(f.secured));
+    if (!fail_open) {
+      EXPECT_FALSE(d.allowed);
+      EXPECT_EQ(d.http_status, 503);
+      EXPECT_EQ(d.code, 900808);
+      EXPECT_EQ(d.reason, "throttling.global_unavailable");
+      EXPECT_EQ(t.unavailableRefusals(), 1u);
+      auto h = responseHeaders(d, true);
+      ASSERT_EQ(h.size(), 1u);
+      EXPECT_EQ(h[0].name, "Retry-After");
+      // A request no tier counts (secured, no caller, no API tier) is not refused.
+      Fixture plain;
+      EXPECT_TRUE(t.decide(plain.request(plain.secured)).allowed);
+      t.setGlobalUp(true);
+      EXPECT_TRUE(t.decide(f.request(f.secured)).allowed);
+    } else {
+      EXPECT_TRUE(d.allowed);
+      EXPECT_TRUE(t.decide(f.request(f.secured)).allowed);
+      expectThrottled(t.decide(f.request(f.secured)), 900800);
+      EXPECT_EQ(t.unavailableRefusals(), 0u);
+    }
+  }
 }
 
 }  // namespace

@@ -58,9 +58,8 @@ struct FilterSetup {
     throttler = std::make_shared<Throttler>(PolicySet(own), cfg);
     filter = std::make_unique<ThrottlingFilter>(
         throttler, [this] { return now; },
-        [](const filter::RequestContext& ctx) -> const AuthInfo* {
-          const auto& t = static_cast<const TestContext&>(ctx);
-          return t.auth_info_ ? &*t.auth_info_ : nullptr;
+        [](const filter::RequestContext& ctx) -> std::optional<AuthInfo> {
+          return static_cast<const TestContext&>(ctx).auth_info_;
         });
   }
 };
@@ -149,20 +148,83 @@ TEST(ThrottlingFilter, AuthInfoExtensionPointAppliesSubscriptionTier) {
   EXPECT_EQ(missing.reply_->headers.size(), 0u);
 }
 
-TEST(ThrottlingFilter, DefaultAuthLookupGivesNoCaller) {
+TEST(ThrottlingFilter, DefaultLookupReadsTheAuthContext) {
   FilterSetup s;
-  TestContext probe(s.api, s.secured, "10.0.0.9");
-  probe.auth_info_ = AuthInfo{};
-  EXPECT_EQ(noAuthInfo(probe), nullptr);
-  // The filter built without a lookup ignores the caller: the Gold (1 per minute) subscription
-  // tier of the caller is never counted, the secured resource has no tier of its own.
-  ThrottlingFilter plain(s.throttler, [&s] { return s.now; });
+  ThrottlingFilter filter(s.throttler, [&s] { return s.now; });
+  // Secured resource without a caller: no subscription tier, nothing counted.
   for (int i = 0; i < 3; ++i) {
     TestContext r(s.api, s.secured, "10.0.0.9");
-    r.auth_info_ = AuthInfo{"7", "alice", "Gold", "", ""};
-    EXPECT_EQ(plain.onRequestHeaders(r), filter::FilterStatus::Continue);
+    EXPECT_EQ(filter.onRequestHeaders(r), filter::FilterStatus::Continue);
     EXPECT_TRUE(r.added_.empty());
   }
+  filter::AuthContext auth;
+  auth.username = "alice";
+  auth.app_id = "7";
+  auth.app_name = "Shop";
+  auth.app_owner = "admin";
+  auth.subscription_tier = "Gold";  // 1 per minute in this setup
+  TestContext first(s.api, s.secured, "10.0.0.9");
+  first.setAuthContext(auth);
+  EXPECT_EQ(filter.onRequestHeaders(first), filter::FilterStatus::Continue);
+  TestContext second(s.api, s.secured, "10.0.0.9");
+  second.setAuthContext(auth);
+  EXPECT_EQ(filter.onRequestHeaders(second), filter::FilterStatus::Stop);
+  EXPECT_EQ(second.reply_->status, 429);
+  EXPECT_EQ(second.reply_->details, "throttling.subscription");
+  // Another application has its own subscription counter.
+  auth.app_id = "8";
+  TestContext other(s.api, s.secured, "10.0.0.9");
+  other.setAuthContext(auth);
+  EXPECT_EQ(filter.onRequestHeaders(other), filter::FilterStatus::Continue);
+  // A tier the policies do not define: 900809.
+  auth.subscription_tier = "Platinum";
+  TestContext missing(s.api, s.secured, "10.0.0.9");
+  missing.setAuthContext(auth);
+  EXPECT_EQ(filter.onRequestHeaders(missing), filter::FilterStatus::Stop);
+  EXPECT_EQ(missing.reply_->status, 500);
+}
+
+TEST(ThrottlingFilter, AuthFromContextMapsFields) {
+  FilterSetup s;
+  TestContext none(s.api, s.secured, "10.0.0.9");
+  EXPECT_FALSE(authFromContext(none).has_value());
+  filter::AuthContext auth;
+  auth.username = "u";
+  auth.app_id = "1";
+  auth.app_name = "n";
+  auth.subscriber = "sub";
+  auth.app_tier = "10PerMin";
+  auth.subscription_tier = "Gold";
+  auth.api_tier = "5PerMin";
+  TestContext ctx(s.api, s.secured, "10.0.0.9");
+  ctx.setAuthContext(auth);
+  auto info = authFromContext(ctx);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->username, "u");
+  EXPECT_EQ(info->app_id, "1");
+  EXPECT_EQ(info->application_tier, "10PerMin");
+  EXPECT_EQ(info->subscription_tier, "Gold");
+  EXPECT_EQ(info->api_tier, "5PerMin");
+  EXPECT_EQ(info->app_owner, "sub");  // no owner: the subscriber, as WSO2's key
+  EXPECT_EQ(info->app_name, "n");
+}
+
+TEST(ThrottlingFilter, BlockedApplicationIs403WithoutRateLimitFields) {
+  FilterSetup s;
+  s.throttler->blocking().setConfigured({*parseBlockCondition("APPLICATION", "admin:Shop")});
+  ThrottlingFilter filter(s.throttler, [&s] { return s.now; });
+  filter::AuthContext auth;
+  auth.app_name = "Shop";
+  auth.app_owner = "admin";
+  TestContext r(s.api, s.secured, "10.0.0.9");
+  r.setAuthContext(auth);
+  EXPECT_EQ(filter.onRequestHeaders(r), filter::FilterStatus::Stop);
+  EXPECT_EQ(r.reply_->status, 403);
+  EXPECT_EQ(r.reply_->details, "throttling.blocked");
+  EXPECT_EQ(r.reply_->body,
+            "{\"fault\":{\"code\":900805, \"message\":\"Message blocked\", "
+            "\"description\":\"You have been blocked from accesing the resource\"}}");
+  EXPECT_EQ(r.reply_->headers.size(), 0u);
 }
 
 TEST(ThrottlingFilter, SystemClockIsEpochMilliseconds) {
