@@ -6,16 +6,6 @@
 namespace mgw::apikey {
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded value decoding; nullopt for a broken %-escape.
 std::optional<std::string> percentDecode(std::string_view in) {
   std::string out;

@@ -1,13 +1,12 @@
 #include "filters/apikey/issuer.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 
 #include "filters/jwt/base64url.h"
+#include "filters/jwt/signer.h"
 #include "mgw/base/strings.h"
 #include "tls/stores.h"
 
@@ -15,37 +14,6 @@ namespace mgw::apikey {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string uuid4() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1)
-    std::fill(std::begin(b), std::end(b), 0);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  std::string hex = hexEncode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
-}
-
-std::string signRs256(EVP_PKEY* key, std::string_view input) {
-  std::string sig;
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  if (md == nullptr)
-    return sig;
-  size_t len = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(input.data());
-  if (EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-      EVP_DigestSign(md, nullptr, &len, in, input.size()) == 1) {
-    sig.resize(len);
-    if (EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) ==
-        1)
-      sig.resize(len);
-    else
-      sig.clear();
-  }
-  EVP_MD_CTX_free(md);
-  return sig;
-}
 
 }  // namespace
 
@@ -141,14 +109,14 @@ std::string ApiKeyIssuer::issue(std::string_view user, std::string_view body,
   const Json header = {{"alg", "RS256"}, {"typ", "jwt"}, {"kid", config_.kid}};
   const int64_t now_s = now_ms / 1000;
   Json claims = {{"sub", std::string(user)}, {"iss", config_.issuer},
-                 {"jti", uuid4()},           {"iat", now_s},
+                 {"jti", jwt::randomUuid()}, {"iat", now_s},
                  {"keytype", "PRODUCTION"},  {"allowedAPIs", config_.allowed_apis}};
   const int64_t validity = validityFor(body);
   if (validity > 0)
     claims["exp"] = now_s + validity;
   const std::string input =
       jwt::base64UrlEncode(header.dump()) + "." + jwt::base64UrlEncode(claims.dump());
-  return input + "." + jwt::base64UrlEncode(signRs256(config_.key.get(), input));
+  return input + "." + jwt::base64UrlEncode(jwt::signRs256(config_.key.get(), input));
 }
 
 filter::LocalReply ApiKeyIssuer::handle(const http::RequestHead& request,

@@ -1,7 +1,6 @@
 #include "filters/backend_jwt/backend_jwt.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -12,6 +11,7 @@
 #include <unordered_map>
 
 #include "filters/jwt/base64url.h"
+#include "filters/jwt/signer.h"
 #include "mgw/base/log.h"
 #include "mgw/base/strings.h"
 #include "tls/stores.h"
@@ -32,38 +32,6 @@ int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// A random (version 4) UUID, as Java's UUID.randomUUID() for `jti`.
-std::string uuid4() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1)
-    std::fill(std::begin(b), std::end(b), 0);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  std::string hex = hexEncode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
-}
-
-std::string signRs256(EVP_PKEY* key, std::string_view input) {
-  std::string sig;
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  if (md == nullptr)
-    return sig;
-  size_t len = 0;
-  if (EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-      EVP_DigestSign(md, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size()) == 1) {
-    sig.resize(len);
-    if (EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1)
-      sig.resize(len);
-    else
-      sig.clear();
-  }
-  EVP_MD_CTX_free(md);
-  return sig;
 }
 
 void putIfNotEmpty(Json& claims, const std::string& name, const std::string& value) {
@@ -177,7 +145,7 @@ std::string generate(const BackendJwtConfig& config, const filter::AuthContext& 
   const std::string& d = config.dialect;
   const int64_t ttl = config.cache_enabled ? config.cache_expiry_ms : config.token_expiry_ms;
   claims["iss"] = config.issuer;
-  claims["jti"] = uuid4();
+  claims["jti"] = jwt::randomUuid();
   claims["iat"] = now_ms / 1000;
   claims["exp"] = (now_ms + ttl) / 1000;
   if (!auth.username.empty()) {
@@ -207,7 +175,8 @@ std::string generate(const BackendJwtConfig& config, const filter::AuthContext& 
       jwt::base64UrlEncode(header.dump()) + "." + jwt::base64UrlEncode(claims.dump());
   if (!config.sign)
     return signing_input + ".";
-  return signing_input + "." + jwt::base64UrlEncode(signRs256(config.key.get(), signing_input));
+  return signing_input + "." +
+         jwt::base64UrlEncode(jwt::signRs256(config.key.get(), signing_input));
 }
 
 BackendJwtFilter::BackendJwtFilter(BackendJwtConfig config)

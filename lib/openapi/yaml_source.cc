@@ -31,16 +31,6 @@ void setPosition(Cursor& c, const YAML::Mark& own, int fallback_line, int fallba
   }
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 // `$ref` fragments are URI fragments (RFC 3986 §3.5): percent-decode before reading the
 // pointer.
 std::string percentDecode(std::string_view s) {

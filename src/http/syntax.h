@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "mgw/base/strings.h"
+
 namespace mgw::http::syntax {
 
 using Table = std::array<bool, 256>;
@@ -54,16 +56,7 @@ inline bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Value of a hex digit, or -1.
-inline int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+using mgw::hexValue;
 
 bool isToken(std::string_view s);
 

@@ -23,6 +23,16 @@ std::vector<std::string_view> splitList(std::string_view s, char sep);
 // Strict unsigned decimal: digits only, no sign, no whitespace, no overflow.
 std::optional<uint64_t> parseDecimal(std::string_view s);
 std::string hexEncode(std::string_view bytes);
+// Value of a hex digit, or -1.
+inline int hexValue(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
 // Lowercase hex SHA-256 of `data`.
 std::string sha256Hex(std::string_view data);
 
