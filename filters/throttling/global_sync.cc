@@ -65,8 +65,12 @@ void GlobalSync::sleepFor(int64_t ms) {
 
 void GlobalSync::markUp() {
   if (state_.exchange(RedisState::Up, std::memory_order_acq_rel) != RedisState::Up)
+    // The monitoring counters ride on the state-change lines until a metrics endpoint exists.
     log::info("throttling.redis_up", "global throttling: Redis reachable, counters shared",
-              {{"url_kind", config_.url.unix_socket ? "unix" : "tcp"}});
+              {{"url_kind", config_.url.unix_socket ? "unix" : "tcp"},
+               {"outages", std::to_string(downTransitions())},
+               {"errors", std::to_string(errors())},
+               {"sync_rounds", std::to_string(syncRounds())}});
 }
 
 void GlobalSync::markDown(const Error& e) {
@@ -77,7 +81,10 @@ void GlobalSync::markDown(const Error& e) {
               config_.fail_open
                   ? "global throttling: Redis unavailable, limits enforced per gateway"
                   : "global throttling: Redis unavailable, counted requests refused with 503",
-              {{"reason", e.reason}, {"detail", e.message}});
+              {{"reason", e.reason},
+               {"detail", e.message},
+               {"outages", std::to_string(downTransitions())},
+               {"errors", std::to_string(errors())}});
   }
 }
 

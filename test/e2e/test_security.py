@@ -404,6 +404,56 @@ class JwtTest(JwtCase):
         self.assertEqual((r.status, r.body), (401, BODY_MISSING))
 
 
+class SecretsNeverLoggedTest(E2ETestCase):
+    """Issue 4: passwords and tokens never appear in the logs, at DEBUG level, whether the
+    credentials are accepted or refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = temp_dir("mgw-e2e-jwt-")
+        cls.key, cert = make_key(d, "issuer", "wso2carbon")
+        conf = write_conf('[b7a.log]\nlevel = "DEBUG"\n\n'
+                          '[listenerConfig]\ntrustStorePath = "%s"\ntrustStorePassword = ""\n\n'
+                          '[[jwtTokenConfig]]\nissuer = "%s"\naudience = "%s"\n'
+                          'certificateAlias = "wso2carbon"\n\n' % (cert, ISSUER, AUDIENCE))
+        cls.backend = RecordingBackend("secrets")
+        cls.gw = Gateway(security_artifact(), [
+            "--config", conf, "--basic_prod_endpoint_0=" + cls.backend.url("/be")])
+        try:
+            cls.gw.start()
+        except Exception:
+            cls.backend.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.stop()
+        cls.backend.stop()
+
+    def test_tokens_and_passwords_stay_out_of_the_logs(self):
+        good = mint(self.key, claims())
+        now = int(time.time())
+        expired = mint(self.key, claims(iat=now - 3600, exp=now - 600))
+        sent = []
+        for token, want in ((good, 200), (expired, 401), (good + "x", 401)):
+            r = http_request(self.gw.port, "GET", "/basic/v1/oauth",
+                             [("Authorization", "Bearer " + token)])
+            self.assertEqual(r.status, want, r)
+            sent.append(token)
+        for creds, want in (("generalUser1:password1", 200), ("generalUser1:wrongpass9", 401)):
+            value = base64.b64encode(creds.encode()).decode()
+            r = http_request(self.gw.port, "GET", "/basic/v1/open",
+                             [("Authorization", "Basic " + value)])
+            self.assertEqual(r.status, want, r)
+            sent += [value, creds.split(":", 1)[1]]
+        logs = self.gw.logs()
+        self.assertRegex(logs, r"Z debug ")  # the level really was DEBUG
+        for secret in sent:
+            for piece in secret.split("."):
+                if len(piece) >= 8:
+                    self.assertNotIn(piece, logs)
+
+
 class MtlsAppSecurityTest(E2ETestCase):
     """x-wso2-mutual-ssl: mandatory with x-wso2-application-security optional (mTLS OR app
     security: the mTLS filter's AuthContext is enough) or not (mTLS AND app security)."""

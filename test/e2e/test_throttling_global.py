@@ -208,6 +208,8 @@ class RedisDownTest(GlobalCase):
         self.assertTrue(wait_for(lambda: self.redis.cli("--scan", "--pattern", "mgw:c:*").split(),
                                  3.0), "sync did not resume")
         self.assertEqual(gw.logs().count("throttling.redis_down"), 1)
+        # The outage is counted on the recovery line (the exported counter).
+        self.assertRegex(gw.logs(), r"throttling\.redis_up: .* outages=1 errors=[1-9]")
 
     def test_unreachable_at_start_keeps_serving(self):
         dead = RedisServer()  # never started: connection refused
