@@ -77,6 +77,9 @@ Http1Connection::~Http1Connection() {
 }
 
 void Http1Connection::start() {
+  // Nothing else may hold the connection while it waits for neither bytes nor a write (request
+  // body paused by upstream backpressure): there is no per-connection timer to keep it alive.
+  self_ = shared_from_this();
   if (phase_ == Phase::Handshake) {
     armTimer(
         TimerKind::Handshake,
@@ -658,6 +661,9 @@ void Http1Connection::closeNow() {
   socket_.close(ec);
   in_.clear();
   in_.shrink_to_fit();
+  // Released from a fresh handler: the caller is still running on this object.
+  if (self_)
+    asio::post(worker_.io(), [self = std::move(self_)] {});
 }
 
 // ---- timers ----------------------------------------------------------------------------------

@@ -151,6 +151,8 @@ class Http1Connection final : public DownstreamSink,
   // Landing buffer when the worker's scratch is not safe (the handler may run after other
   // handlers): only while a write wait is pending on the socket.
   std::unique_ptr<char[]> spill_;
+  // Keeps the connection alive from start() until closeNow().
+  std::shared_ptr<Http1Connection> self_;
 };
 
 }  // namespace mgw::server
