@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "mgw/base/log.h"
+#include "net/read_rearm.h"
 #include "server/worker.h"
 
 namespace mgw::server {
@@ -40,7 +41,6 @@ Http1Connection::Http1Connection(Worker& worker, tcp::socket socket, ListenerKin
       transport_(tls ? net::makeTlsServerTransport(socket_.native_handle(), tls)
                      : net::makePlainTransport(socket_.native_handle())),
       kind_(kind),
-      timer_(worker.io()),
       parser_(worker.runtime().limits) {
   boost::system::error_code ec;
   tcp::endpoint remote = socket_.remote_endpoint(ec);
@@ -68,6 +68,7 @@ Http1Connection::Http1Connection(Worker& worker, tcp::socket socket, ListenerKin
   socket_.non_blocking(true, ec);
   if (tls != nullptr)
     phase_ = Phase::Handshake;
+  use_receive_ = tls == nullptr && net::readRearmSupported();
   worker_.addConnection(this);
 }
 
@@ -76,6 +77,9 @@ Http1Connection::~Http1Connection() {
 }
 
 void Http1Connection::start() {
+  // Nothing else may hold the connection while it waits for neither bytes nor a write (request
+  // body paused by upstream backpressure): there is no per-connection timer to keep it alive.
+  self_ = shared_from_this();
   if (phase_ == Phase::Handshake) {
     armTimer(
         TimerKind::Handshake,
@@ -144,6 +148,10 @@ void Http1Connection::startRead() {
       return;
   }
   read_in_flight_ = true;
+  if (use_receive_) {
+    startReceive();
+    return;
+  }
   if (transport_->hasBufferedInput()) {
     // Decrypted bytes wait inside the transport: the socket may never become readable for them.
     asio::post(worker_.io(), [self = shared_from_this()] {
@@ -162,8 +170,83 @@ void Http1Connection::startRead() {
                      });
 }
 
+namespace {
+constexpr size_t kSpillSize = 16 * 1024;
+char landing_dummy;  // never written: see landing()
+}  // namespace
+
+void Http1Connection::startReceive() {
+  if (net::readSpeculative(socket_)) {
+    // The reactor saw readiness that no receive took (or the socket is new): read now, from a
+    // fresh handler. A read that finds nothing marks the socket drained (onReadable).
+    asio::post(worker_.io(), [self = shared_from_this()] {
+      self->read_in_flight_ = false;
+      if (self->phase_ != Phase::Closed)
+        self->onReadable();
+    });
+    return;
+  }
+  // Not speculative: the receive is only queued (no recv(), no epoll_ctl) and the reactor
+  // performs it when epoll reports the next edge.
+  issuing_ = true;
+  socket_.async_receive(LandingBuffers{this}, [self = shared_from_this()](
+                                                  const boost::system::error_code& ec, size_t n) {
+    self->read_in_flight_ = false;
+    std::unique_ptr<char[]> spill = std::move(self->spill_);
+    const char* data = static_cast<const char*>(self->landing_.data());
+    const bool in_scratch = self->landed_in_scratch_;
+    const size_t size = self->landing_.size();
+    if (ec == asio::error::operation_aborted || self->phase_ == Phase::Closed)
+      return;
+    net::IoResult r;
+    if (!ec) {
+      r.bytes = n;
+      // A short read into the scratch (the handler ran right after the reactor performed
+      // the receive): the socket is dry, the next receive needs no speculative recv().
+      if (in_scratch && n < size)
+        net::markReadDrained(self->socket_);
+    } else {
+      r.status = ec == asio::error::eof ? net::IoStatus::Closed : net::IoStatus::Error;
+    }
+    self->onRead(r, data);
+  });
+  issuing_ = false;
+}
+
+const asio::mutable_buffer* Http1Connection::landing() {
+  if (issuing_) {
+    // async_receive's own emptiness check at initiation; the receive is never performed inside
+    // async_receive (startReceive checked that the reactor will not read speculatively).
+    landing_ = asio::mutable_buffer(&landing_dummy, 1);
+    return &landing_;
+  }
+  if (write_in_flight_) {
+    // A write wait may complete in the same reactor pass, and its handler runs first: this
+    // receive's handler is then deferred and the shared scratch could be overwritten meanwhile.
+    spill_.reset(new char[kSpillSize]);
+    landing_ = asio::mutable_buffer(spill_.get(), kSpillSize);
+    landed_in_scratch_ = false;
+  } else {
+    // The reactor runs the handler of the first completed operation of a descriptor right after
+    // performing it: nothing else touches the scratch in between.
+    landing_ = asio::mutable_buffer(worker_.scratch(), Worker::kScratchSize);
+    landed_in_scratch_ = true;
+  }
+  return &landing_;
+}
+
 void Http1Connection::onReadable() {
   net::IoResult r = transport_->read(worker_.scratch(), Worker::kScratchSize);
+  // Read dry, synchronously: nothing is lost by skipping the next speculative recv(), as any
+  // later edge the reactor consumes without a queued receive sets the flag again.
+  if (use_receive_ && (r.status == net::IoStatus::WantRead ||
+                       (r.status == net::IoStatus::Ok && r.bytes < Worker::kScratchSize))) {
+    net::markReadDrained(socket_);
+  }
+  onRead(r, worker_.scratch());
+}
+
+void Http1Connection::onRead(net::IoResult r, const char* data) {
   if (r.status == net::IoStatus::WantRead || r.status == net::IoStatus::WantWrite) {
     read_wants_write_ = r.status == net::IoStatus::WantWrite;
     startRead();
@@ -199,7 +282,7 @@ void Http1Connection::onReadable() {
       }
     }
   }
-  in_.append(worker_.scratch(), n);
+  in_.append(data, n);
   process();
   startRead();
 }
@@ -578,23 +661,33 @@ void Http1Connection::closeNow() {
   socket_.close(ec);
   in_.clear();
   in_.shrink_to_fit();
+  // Released from a fresh handler: the caller is still running on this object.
+  if (self_)
+    asio::post(worker_.io(), [self = std::move(self_)] {});
 }
 
 // ---- timers ----------------------------------------------------------------------------------
 
 void Http1Connection::armTimer(TimerKind kind, int64_t ms) {
   timer_kind_ = kind;
-  timer_.expires_after(std::chrono::milliseconds(ms));
-  timer_.async_wait([self = shared_from_this(), kind](const boost::system::error_code& ec) {
-    if (ec || self->timer_kind_ != kind || self->phase_ == Phase::Closed)
-      return;
-    self->onTimer();
-  });
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
 }
 
 void Http1Connection::cancelTimer() {
   timer_kind_ = TimerKind::None;
-  timer_.cancel();
+}
+
+void Http1Connection::checkDeadline(std::chrono::steady_clock::time_point now) {
+  if (phase_ == Phase::Closed)
+    return;
+  if (stream_ && stream_->deadlinePassed(now)) {
+    auto self = shared_from_this();
+    stream_->onDeadline();  // may close this connection
+  }
+  if (phase_ == Phase::Closed || timer_kind_ == TimerKind::None || now < deadline_)
+    return;
+  auto self = shared_from_this();
+  onTimer();
 }
 
 void Http1Connection::onTimer() {

@@ -13,7 +13,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -38,6 +38,9 @@ class Http1Connection final : public DownstreamSink,
   void onDrain();
   // Closes the connection at once (grace period over, or the worker is being destroyed).
   void abort() { closeNow(); }
+  // Called by the worker's deadline sweep (every Worker::kSweepMs): fires the connection's
+  // deadline and its stream's upstream timeout when they have passed.
+  void checkDeadline(std::chrono::steady_clock::time_point now);
 
   // DownstreamSink
   void sendResponseHead(http::ResponseHead& head, bool end_stream) override;
@@ -68,13 +71,26 @@ class Http1Connection final : public DownstreamSink,
     Lingering,         // response sent, write side shut, draining input before close
     Closed,
   };
-  // What the single connection timer currently measures.
+  // What the single connection deadline currently measures. There is no timer per connection:
+  // the worker's sweep compares deadline_ with the clock every Worker::kSweepMs.
   enum class TimerKind { None, Handshake, HeadDeadline, BodyIdle, KeepAliveIdle, Linger };
 
   void continueHandshake();
   void waitFor(net::IoStatus want, void (Http1Connection::*then)());
   void startRead();
   void onReadable();
+  // Handles one read result whose bytes are at `data`.
+  void onRead(net::IoResult r, const char* data);
+  // Plain TCP: the pending read is an async_receive whose buffer is chosen when the reactor
+  // performs it (LandingBuffers), so an idle connection holds no buffer and the descriptor is
+  // never re-armed (net/read_rearm.h).
+  void startReceive();
+  const boost::asio::mutable_buffer* landing();
+  struct LandingBuffers {
+    Http1Connection* conn;
+    const boost::asio::mutable_buffer* begin() const { return conn->landing(); }
+    const boost::asio::mutable_buffer* end() const { return &conn->landing_ + 1; }
+  };
   void writeSome();
   void onPeerClosed();
   void process();
@@ -97,7 +113,7 @@ class Http1Connection final : public DownstreamSink,
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<net::Transport> transport_;
   ListenerKind kind_;
-  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
   TimerKind timer_kind_ = TimerKind::None;
   Phase phase_ = Phase::WaitingHead;
   std::string peer_;
@@ -128,6 +144,15 @@ class Http1Connection final : public DownstreamSink,
   bool flush_posted_ = false;
   bool response_committed_ = false;  // response bytes were handed to the socket
   size_t linger_bytes_ = 0;          // input discarded while lingering
+  bool use_receive_ = false;         // plain TCP with net::readRearmSupported()
+  bool issuing_ = false;             // inside socket_.async_receive()
+  bool landed_in_scratch_ = false;
+  boost::asio::mutable_buffer landing_;
+  // Landing buffer when the worker's scratch is not safe (the handler may run after other
+  // handlers): only while a write wait is pending on the socket.
+  std::unique_ptr<char[]> spill_;
+  // Keeps the connection alive from start() until closeNow().
+  std::shared_ptr<Http1Connection> self_;
 };
 
 }  // namespace mgw::server

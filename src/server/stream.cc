@@ -50,11 +50,15 @@ bool listedInConnection(const http::HeaderMap& headers, std::string_view name) {
 
 }  // namespace
 
-Stream::Stream(Worker& worker, DownstreamSink& sink)
-    : worker_(worker), sink_(sink), timer_(worker.io()), life_(std::make_shared<int>(0)) {}
+Stream::Stream(Worker& worker, DownstreamSink& sink) : worker_(worker), sink_(sink) {}
+
+std::weak_ptr<int> Stream::lifeToken() {
+  if (!life_)
+    life_ = std::make_shared<int>(0);
+  return life_;
+}
 
 Stream::~Stream() {
-  timer_.cancel();
   if (upstream_) {
     upstream_->close();
     upstream_.reset();
@@ -156,8 +160,7 @@ void Stream::setAuthContext(filter::AuthContext auth) {
 void Stream::httpCall(filter::HttpCallRequest request, filter::HttpCallback cb) {
   // The callback must not outlive the stream: the downstream may reset while the call runs.
   startHttpCall(worker_, std::move(request),
-                [life = std::weak_ptr<int>(life_),
-                 cb = std::move(cb)](Result<filter::HttpCallResponse> result) {
+                [life = lifeToken(), cb = std::move(cb)](Result<filter::HttpCallResponse> result) {
                   if (!life.expired())
                     cb(std::move(result));
                 });
@@ -232,16 +235,17 @@ void Stream::forward() {
 }
 
 void Stream::armTimeout() {
-  timer_.expires_after(std::chrono::milliseconds(endpoint_->timeoutMs()));
-  timer_.async_wait([this, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
-    if (ec || life.expired())
-      return;
-    if (response_complete_)
-      return;
-    finishUpstream(false);
-    failResponse(101504, "Connection timed out",
-                 response_started_ ? "upstream.body_timeout" : "upstream.timeout");
-  });
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(endpoint_->timeoutMs());
+  deadline_armed_ = true;
+}
+
+void Stream::onDeadline() {
+  deadline_armed_ = false;
+  if (response_complete_)
+    return;
+  finishUpstream(false);
+  failResponse(101504, "Connection timed out",
+               response_started_ ? "upstream.body_timeout" : "upstream.timeout");
 }
 
 void Stream::startAttempt() {
@@ -254,9 +258,8 @@ void Stream::startAttempt() {
       return;
     }
   }
-  upstream_ =
-      worker_.pool().connect(url, [this, life = std::weak_ptr<int>(life_)](
-                                      const char* error, upstream::UpstreamConnectionPtr conn) {
+  upstream_ = worker_.pool().connect(
+      url, [this, life = lifeToken()](const char* error, upstream::UpstreamConnectionPtr conn) {
         if (life.expired() || upstream_state_ != UpstreamState::Connecting)
           return;
         if (error == nullptr) {
@@ -291,8 +294,8 @@ void Stream::onConnected(upstream::UpstreamConnectionPtr conn) {
 void Stream::sendRequestHead() {
   const upstream::Url& url = endpoint_->urls()[url_index_];
   const http::HeaderMap& in = request_.headers;
-  std::string out;
-  out.reserve(512);
+  // Built straight into the connection's write buffer (no temporary, no copy).
+  std::string& out = upstream_->writeBuffer();
   out += request_.method;
   out += ' ';
   upstream::appendUpstreamTarget(out, url, match_.path_after_base, target_.query,
@@ -355,7 +358,7 @@ void Stream::sendRequestHead() {
     out += "Transfer-Encoding: chunked\r\n";
   }
   out += "\r\n";
-  upstream_->write(out);
+  upstream_->commitWrite();
 }
 
 void Stream::answerApiKeyRequest() {
@@ -419,17 +422,42 @@ void Stream::onUpstreamHead(http::ResponseHead& head) {
   armTimeout();  // from here on the endpoint timeout bounds silence in the body
   http::ResponseHead out;
   out.status = head.status;
-  out.reason = head.reason;
+  // The upstream's head is rebuilt for every exchange: take its fields instead of copying them.
+  out.reason = std::move(head.reason);
   bool bodiless = request_.method == "HEAD" || head.status == 204 || head.status == 304;
+  // A HEAD or 304 response keeps the representation's Content-Length (RFC 9110 §8.6).
+  const bool keep_content_length = bodiless && head.status != 204;
+  bool strip = false;
   for (const http::Header& h : head.headers) {
     if (isHopByHop(h.name) || listedInConnection(head.headers, h.name)) {
-      // A HEAD or 304 response keeps the representation's Content-Length (RFC 9110 §8.6).
-      if (bodiless && head.status != 204 && iequals(h.name, "content-length")) {
-        out.headers.add(h.name, h.value);
+      if (!(keep_content_length && iequals(h.name, "content-length"))) {
+        strip = true;
+        break;
       }
-      continue;
     }
-    out.headers.add(h.name, h.value);
+  }
+  if (!strip) {
+    out.headers = std::move(head.headers);
+  } else {
+    // Fields named in Connection first: the Connection fields themselves go with the
+    // hop-by-hop names.
+    std::vector<std::string> listed;
+    for (const http::Header& h : head.headers) {
+      if (!iequals(h.name, "connection"))
+        continue;
+      for (std::string_view token : splitList(h.value, ',')) {
+        // Hop-by-hop names (keep-alive, ...) go below anyway: usually nothing is listed.
+        if (!isHopByHop(token))
+          listed.emplace_back(token);
+      }
+    }
+    out.headers = std::move(head.headers);
+    for (const std::string& name : listed)
+      out.headers.remove(name);
+    for (std::string_view name : kHopByHop) {
+      if (!(keep_content_length && name == "content-length"))
+        out.headers.remove(name);
+    }
   }
   for (const http::Header& h : added_response_headers_)
     out.headers.add(h.name, h.value);
@@ -458,7 +486,7 @@ void Stream::onUpstreamData(std::string_view data, bool end) {
     sink_.sendResponseData(data, end);
   if (end) {
     response_complete_ = true;
-    timer_.cancel();
+    cancelTimeout();
     finishUpstream(request_complete_);
     return;
   }
@@ -506,7 +534,7 @@ void Stream::failResponse(int code, const char* description, const char* reason)
     upstreamFailure(code, "Runtime Error", description, reason);
     return;
   }
-  timer_.cancel();
+  cancelTimeout();
   log::warn("upstream.aborted", "upstream failed mid-response", {{"reason", reason}});
   sink_.resetStream(reason);
 }
@@ -525,7 +553,7 @@ void Stream::finishUpstream(bool reusable) {
 
 void Stream::upstreamFailure(int code, const char* message, const char* description,
                              const char* reason) {
-  timer_.cancel();
+  cancelTimeout();
   if (upstream_) {
     upstream_->close();
     upstream_.reset();
@@ -538,7 +566,7 @@ void Stream::upstreamFailure(int code, const char* message, const char* descript
 }
 
 void Stream::onDownstreamReset() {
-  timer_.cancel();
+  cancelTimeout();
   upstream_state_ = UpstreamState::Done;
   if (upstream_) {
     upstream_->close();

@@ -6,7 +6,7 @@
 // Threading: owned by one downstream connection on one worker thread.
 #pragma once
 
-#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +76,14 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   // The client went away or the connection is being torn down: abandon everything.
   void onDownstreamReset();
   bool responseComplete() const { return response_complete_; }
+  // The endpoint timeout (timeoutInMillis) is a deadline checked by the worker's sweep through
+  // the owning connection, not a timer per request.
+  bool deadlinePassed(std::chrono::steady_clock::time_point now) const {
+    return deadline_armed_ && now >= deadline_;
+  }
+  // The deadline passed: fails the exchange with 101504. May destroy this stream (the codec
+  // closes the connection when the response already started).
+  void onDeadline();
 
   // Buffered request bytes above which the codec should stop reading.
   static constexpr size_t kHighWatermark = 256 * 1024;
@@ -124,6 +132,7 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   void upstreamFailure(int code, const char* message, const char* description, const char* reason);
   void finishUpstream(bool reusable);
   void armTimeout();
+  void cancelTimeout() { deadline_armed_ = false; }
   void localReply(int status, std::string body, const char* details);
   // Ends a failed exchange: a fault while the response can still be replaced, else a reset.
   void failResponse(int code, const char* description, const char* reason);
@@ -145,7 +154,8 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   bool retried_reused_ = false;
   UpstreamState upstream_state_ = UpstreamState::None;
   upstream::UpstreamConnectionPtr upstream_;
-  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool deadline_armed_ = false;
   std::string pending_body_;  // request body received before the upstream connection is ready
   // Fields filters added for the downstream response (addResponseHeader), appended to the
   // forwarded or local response head.
@@ -159,8 +169,10 @@ class Stream final : public filter::RequestContext, public upstream::UpstreamCal
   bool request_paused_ = false;
   bool response_paused_ = false;
   bool head_ended_stream_ = false;  // the response head was sent with end_stream
-  // Guards callbacks (connect, timer) that may run after the stream is gone.
+  // Guards callbacks (connect, httpCall) that may run after the stream is gone; created on the
+  // first use (a pooled exchange needs none).
   std::shared_ptr<int> life_;
+  std::weak_ptr<int> lifeToken();
 };
 
 }  // namespace mgw::server

@@ -18,7 +18,8 @@ Worker::Worker(const Runtime& runtime, int index)
       index_(index),
       io_(1),  // one thread per io_context: Asio can skip its internal locking
       scratch_(new char[kScratchSize]),
-      pool_(io_, scratch_.get(), kScratchSize, runtime.limits) {
+      pool_(io_, scratch_.get(), kScratchSize, runtime.limits),
+      sweep_timer_(io_) {
   pool_.setTlsContext(runtime.upstream_tls);  // https:// upstreams (null: they fail)
 }
 
@@ -28,6 +29,8 @@ Worker::~Worker() {
   // The loop has stopped: close what is left and run the aborted handlers, which own the
   // connections, before the members they refer to go away.
   io_.restart();
+  stopped_ = true;
+  sweep_timer_.cancel();
   std::vector<Http1Connection*> copy = connections_;
   for (Http1Connection* c : copy)
     c->abort();
@@ -87,6 +90,7 @@ void Worker::closeListeners() {
 void Worker::start() {
   for (auto& l : listeners_)
     accept(*l);
+  armSweep();
   thread_ = std::thread([this] {
     io_.run();
     // Give in-flight close handlers a chance to run before the pool goes away.
@@ -122,6 +126,27 @@ void Worker::accept(Listener& l) {
   });
 }
 
+void Worker::armSweep() {
+  sweep_timer_.expires_after(std::chrono::milliseconds(kSweepMs));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_)
+      return;
+    sweep();
+    armSweep();
+  });
+}
+
+void Worker::sweep() {
+  if (connections_.empty())
+    return;
+  const auto now = std::chrono::steady_clock::now();
+  // A deadline may close (never destroy, handlers still hold it) a connection: iterate a copy.
+  sweep_copy_.assign(connections_.begin(), connections_.end());
+  for (Http1Connection* c : sweep_copy_)
+    c->checkDeadline(now);
+  sweep_copy_.clear();
+}
+
 void Worker::addConnection(Http1Connection* c) {
   connections_.push_back(c);
   connection_count_.store(connections_.size(), std::memory_order_relaxed);
@@ -150,6 +175,8 @@ void Worker::drain() {
 
 void Worker::stop() {
   asio::post(io_, [this] {
+    stopped_ = true;
+    sweep_timer_.cancel();
     closeListeners();
     pool_.closeAll();
     io_.stop();

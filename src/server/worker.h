@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -42,6 +43,11 @@ class Worker {
   boost::asio::io_context& io() { return io_; }
   char* scratch() { return scratch_.get(); }
   static constexpr size_t kScratchSize = 64 * 1024;
+  // Granularity of every connection and stream deadline (request head, body idle, keep-alive
+  // idle, linger, TLS handshake, endpoint timeoutInMillis): one timer per worker ticks this
+  // often and fires the deadlines that have passed, so a deadline fires between 0 and kSweepMs
+  // late, never early. No timer is armed or cancelled per request.
+  static constexpr int kSweepMs = 100;
   upstream::ConnPool& pool() { return pool_; }
   bool draining() const { return draining_; }
   void addConnection(Http1Connection* c);
@@ -55,6 +61,8 @@ class Worker {
     SSL_CTX* tls = nullptr;
   };
   void accept(Listener& l);
+  void armSweep();
+  void sweep();
   void closeListeners();
 
   const Runtime& runtime_;
@@ -67,6 +75,9 @@ class Worker {
   bool draining_ = false;
   std::atomic<size_t> connection_count_{0};
   std::vector<Http1Connection*> connections_;
+  std::vector<Http1Connection*> sweep_copy_;  // reused by sweep()
+  boost::asio::steady_timer sweep_timer_;
+  bool stopped_ = false;
 };
 
 }  // namespace mgw::server

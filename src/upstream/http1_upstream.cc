@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "mgw/base/log.h"
+#include "net/read_rearm.h"
 #include "tls/client_context.h"
 
 namespace mgw::upstream {
@@ -54,8 +55,13 @@ void UpstreamConnection::release() {
   state_ = State::Idle;
   read_paused_ = false;
   in_.clear();
-  in_.shrink_to_fit();
-  out_.shrink_to_fit();
+  // Pooled connections are few (maxIdleConnections per endpoint): keep small buffers for the
+  // next exchange rather than allocating them again.
+  constexpr size_t kKeepCapacity = 16 * 1024;
+  if (in_.capacity() > kKeepCapacity)
+    in_.shrink_to_fit();
+  if (out_.capacity() > kKeepCapacity)
+    out_.shrink_to_fit();
   pool_.putIdle(shared_from_this());
   // The same pending wait watches the idle connection (a backend close discards it) and, once
   // the connection is taken again, delivers the next response: no re-arming per exchange.
@@ -74,6 +80,10 @@ void UpstreamConnection::close() {
 
 void UpstreamConnection::write(std::string_view bytes) {
   out_.append(bytes);
+  commitWrite();
+}
+
+void UpstreamConnection::commitWrite() {
   // Coalesce the request head and the body bytes queued in the same event into one write.
   if (flush_posted_ || write_in_flight_)
     return;
@@ -111,6 +121,7 @@ void UpstreamConnection::waitThenFlush(bool read) {
   socket_.async_wait(read ? tcp::socket::wait_read : tcp::socket::wait_write,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
                        self->write_in_flight_ = false;
+                       ++self->write_waits_;
                        if (ec)
                          return;  // closed or cancelled
                        self->flush();
@@ -131,6 +142,37 @@ void UpstreamConnection::startRead() {
   if (state_ == State::Done || state_ == State::Broken)
     return;
   read_in_flight_ = true;
+  if (!transport_->secure()) {
+    // Asio's async_receive is registered once with the reactor (edge-triggered) and never
+    // re-armed, unlike async_wait, which costs an EPOLL_CTL_MOD every time.
+    if (!rbuf_)
+      rbuf_.reset(new char[kReadBufSize]);
+    socket_.async_receive(asio::buffer(rbuf_.get(), kReadBufSize),
+                          [self = shared_from_this(), waits = write_waits_](
+                              const boost::system::error_code& ec, size_t n) {
+                            self->read_in_flight_ = false;
+                            if (ec == asio::error::operation_aborted || !self->socket_.is_open())
+                              return;  // closed or cancelled
+                            // Read dry (a short read) by a receive the reactor completed in its
+                            // pass, with no write wait completing in the same pass (whose handler
+                            // would have run first): the next receive needs no speculative recv()
+                            // (net/read_rearm.h).
+                            if (!ec && n < kReadBufSize && waits == self->write_waits_ &&
+                                !self->read_completed_early_) {
+                              net::markReadDrained(self->socket_);
+                            }
+                            net::IoResult r;
+                            if (!ec) {
+                              r.bytes = n;
+                            } else {
+                              r.status = ec == asio::error::eof ? net::IoStatus::Closed
+                                                                : net::IoStatus::Error;
+                            }
+                            self->onRead(r, self->rbuf_.get());
+                          });
+    read_completed_early_ = !net::readQueued(socket_);
+    return;
+  }
   if (transport_->hasBufferedInput()) {
     // TLS records already decrypted: the socket may never become readable again for them.
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -158,6 +200,17 @@ void UpstreamConnection::onReadable() {
   if (!socket_.is_open() || state_ == State::Broken || state_ == State::Done)
     return;
   net::IoResult r = transport_->read(pool_.scratch(), pool_.scratchSize());
+  onRead(r, pool_.scratch());
+}
+
+void UpstreamConnection::onRead(net::IoResult r, const char* data) {
+  if (state_ == State::Broken)
+    return;
+  if (state_ == State::Done) {
+    // Bytes (or a close) after a complete response: the connection is not reused.
+    keep_alive_ = false;
+    return;
+  }
   if (state_ == State::Idle) {
     // Nothing is expected on an idle pooled connection. TLS may consume a record that carries no
     // application data (a TLS 1.3 NewSessionTicket, RFC 8446 §4.6.1): keep watching. A close,
@@ -199,8 +252,13 @@ void UpstreamConnection::onReadable() {
     return;
   }
   received_any_ = true;
-  in_.append(pool_.scratch(), r.bytes);
+  in_.append(data, r.bytes);
   process();
+  if (data == rbuf_.get() && r.bytes == kReadBufSize && !read_paused_) {
+    // The buffer filled: more is probably waiting. Read it into the large scratch buffer now.
+    onReadable();
+    return;
+  }
   startRead();
 }
 

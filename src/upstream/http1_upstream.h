@@ -58,6 +58,9 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   // The owner is done with the exchange; the connection goes back to the pool if reusable.
   void release();
   void write(std::string_view bytes);
+  // Appending to writeBuffer() then calling commitWrite() is write() without a temporary.
+  std::string& writeBuffer() { return out_; }
+  void commitWrite();
   size_t pendingWriteBytes() const { return out_.size() - out_off_; }
   void pauseReading(bool paused);
   bool reused() const { return exchanges_ > 1; }
@@ -77,6 +80,8 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
 
   void startRead();
   void onReadable();
+  // Handles one read result whose bytes are at `data` (the shared scratch or rbuf_).
+  void onRead(net::IoResult r, const char* data);
   void process();
   void flush();
   // Waits for `read` or write readiness, then runs flush() (a TLS write may need to read).
@@ -92,6 +97,11 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   State state_ = State::Idle;
   std::string method_;
   std::string in_;
+  // Plain TCP: the pending read is an async_receive into this buffer rather than a readiness
+  // wait, so Asio's reactor never re-arms the descriptor (no epoll_ctl per exchange). Allocated
+  // on the first read; TLS connections read through the transport into the shared scratch.
+  static constexpr size_t kReadBufSize = 8 * 1024;
+  std::unique_ptr<char[]> rbuf_;
   std::string out_;
   size_t out_off_ = 0;            // bytes of out_ already handed to the transport
   bool write_in_flight_ = false;  // waiting for readiness to continue a write
@@ -102,6 +112,8 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   bool in_callback_ = false;
   bool flush_posted_ = false;
   bool release_pending_ = false;
+  bool read_completed_early_ = false;  // the pending receive completed inside async_receive
+  uint32_t write_waits_ = 0;           // write-readiness waits completed so far
   int informational_ = 0;
   uint64_t exchanges_ = 0;
   http1::ResponseParser parser_;
