@@ -11,7 +11,7 @@ BUILD_PKGS=(
   libcurl4-openssl-dev
   libcrypt-dev libargon2-dev
 )
-RUN_PKGS=(ca-certificates openssl)
+RUN_PKGS=(ca-certificates openssl libcurl4)
 TEST_PKGS=(curl nginx-light python3 procps iproute2 redis-server redis-tools)
 BENCH_PKGS=(wrk haproxy nginx-light libnginx-mod-http-echo hyperfine linux-perf)
 
