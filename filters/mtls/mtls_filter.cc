@@ -15,15 +15,8 @@ namespace {
 
 constexpr std::string_view kChallenge = "Mutual SSL realm=\"WSO2 API Microgateway\"";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string apiKey(std::string_view name, std::string_view version) {
-  return lower(name) + "\n" + lower(version);
+  return toLower(name) + "\n" + toLower(version);
 }
 
 // The first CN of an RFC 2253 subject ("CN=client,O=Org"); escaped commas stay inside.
@@ -87,7 +80,7 @@ MtlsFilterConfig MtlsFilterConfig::fromConfig(const config::GatewayConfig& confi
         size_t sp = rest.find_first_of(" \t");
         std::string_view one = rest.substr(0, sp);
         if (!one.empty())
-          aliases.push_back(lower(one));
+          aliases.push_back(toLower(one));
         if (sp == std::string_view::npos)
           break;
         rest.remove_prefix(sp + 1);
@@ -122,7 +115,7 @@ bool MtlsFilter::accepted(const filter::ClientCertificate& cert, const artifact:
   if (it == config_.api_aliases.end())
     return false;
   for (const std::string& alias : cert.aliases) {
-    if (std::find(it->second.begin(), it->second.end(), lower(alias)) != it->second.end())
+    if (std::find(it->second.begin(), it->second.end(), toLower(alias)) != it->second.end())
       return true;
   }
   return false;

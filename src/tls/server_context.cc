@@ -27,13 +27,6 @@ int trustStoreIndex() {
   return index;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string opensslErrors() {
   std::string out;
   unsigned long e;
@@ -193,7 +186,7 @@ Result<std::shared_ptr<ServerContext>> ServerContext::create(const ServerContext
   bool want13 = false;  // TLS 1.3 is on whatever the list says; this records that it was named
   std::vector<std::string> refused;
   for (const std::string& raw : o.protocol_versions) {
-    std::string v = lower(trimOws(raw));
+    std::string v = toLower(trimOws(raw));
     if (v.empty())
       continue;
     if (v == "tlsv1.2" || v == "tls1.2")
