@@ -142,7 +142,10 @@ class UpstreamTlsFailureTest(E2ETestCase):
         gw = Gateway(self.st["artifact"], args=trust_args(self.st) + [
             "--tlsback_prod_endpoint_0=" + url] + list(extra)).start()
         try:
+            t0 = time.monotonic()
             resp = http_request(gw.port, "GET", "/tlsb/v1/hello")
+            # The request alone, without the gateway's start and stop.
+            self.request_seconds = time.monotonic() - t0
         finally:
             gw.stop()
         return resp, gw.logs()
@@ -247,12 +250,10 @@ class UpstreamTlsFailureTest(E2ETestCase):
 
     def test_stalled_handshake_is_bounded_by_the_endpoint_timeout(self):
         # The fixture's tlsback has advanceEndpointConfig timeoutInMillis 3000.
-        t0 = time.monotonic()
         resp, _, _ = self.run_raw_backend(b"", hold=True)
-        elapsed = time.monotonic() - t0
         self.assertEqual(resp.status, 500)
         self.assertEqual(resp.json(), FAULT_TIMEOUT)
-        self.assertLess(elapsed, 9)
+        self.assertLess(self.request_seconds, 9)
 
 
 class OutboundBasicAuthTest(E2ETestCase):
