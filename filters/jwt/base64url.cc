@@ -36,23 +36,44 @@ bool base64UrlDecode(std::string_view in, std::string& out) {
   // Padding, when present, must complete the last quantum exactly (RFC 4648 §3.2).
   if (pad != 0 && (rem == 0 || (rem + pad) != 4))
     return false;
-  out.reserve(data.size() / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : data) {
-    const int8_t v = kTable[static_cast<unsigned char>(c)];
-    if (v < 0)
+  // Four characters make three bytes; a last quantum of two or three characters makes one or
+  // two. An invalid character has the table value -1, so OR-ing a quantum's values is negative.
+  const size_t full = data.size() / 4;
+  out.resize(full * 3 + (rem == 0 ? 0 : rem - 1));
+  const auto* in_chars = reinterpret_cast<const unsigned char*>(data.data());
+  char* o = out.data();
+  auto value = [&](size_t i) { return static_cast<int32_t>(kTable[in_chars[i]]); };
+  for (size_t q = 0; q < full; ++q, o += 3) {
+    const size_t i = q * 4;
+    const int32_t a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+    if ((a | b | c | d) < 0) {
+      out.clear();
       return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
+    const uint32_t v = static_cast<uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    o[0] = static_cast<char>(v >> 16);
+    o[1] = static_cast<char>(v >> 8);
+    o[2] = static_cast<char>(v);
   }
-  // Leftover bits (2 or 4) must be zero: the canonical encoding (RFC 4648 §3.5).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+  if (rem == 0)
+    return true;
+  const size_t i = full * 4;
+  const int32_t a = value(i), b = value(i + 1), c = rem == 3 ? value(i + 2) : 0;
+  if ((a | b | c) < 0) {
+    out.clear();
     return false;
+  }
+  const uint32_t v = static_cast<uint32_t>(a << 18 | b << 12 | c << 6);
+  o[0] = static_cast<char>(v >> 16);
+  if (rem == 3)
+    o[1] = static_cast<char>(v >> 8);
+  // Leftover bits (4 after two characters, 2 after three) must be zero: the canonical encoding
+  // (RFC 4648 §3.5).
+  const uint32_t unused = rem == 2 ? 0xffffu : 0xffu;
+  if ((v & unused) != 0) {
+    out.clear();
+    return false;
+  }
   return true;
 }
 

@@ -2,102 +2,97 @@
 
 #include <exception>
 #include <string>
-#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace mgw::jwt {
 namespace {
 
-// Maximum nesting depth of `text`, counting only brackets outside string literals. Malformed text
-// may give a meaningless number; the real parser rejects it afterwards.
-int nestingDepth(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit)
-        return depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return 0;
-}
+using Json = nlohmann::json;
 
-// Member names seen in one object: a linear scan for the usual handful of claims, a hash set
-// once an object grows large (keeps a 16 KiB token of 2 000 distinct keys linear, not quadratic).
-class SeenNames {
+// Builds the DOM from nlohmann's SAX events, like its own DOM parser, and fails the parse at the
+// first repeated member name (a std::map insertion that finds the key) or at the first array or
+// object nested deeper than the limit. Doing both here, rather than through the callback parser,
+// avoids a JSON string per member name and a second pass over the text: the token path is hot.
+class StrictDomBuilder {
  public:
-  // Returns false when `name` was already seen.
-  bool insert(const std::string& name) {
-    if (!large_.empty())
-      return large_.insert(name).second;
-    for (const auto& seen : small_) {
-      if (seen == name)
-        return false;
-    }
-    small_.push_back(name);
-    if (small_.size() > kSmallLimit) {
-      large_.insert(small_.begin(), small_.end());
-      small_.clear();
-    }
-    return true;
+  StrictDomBuilder(Json& root, int max_depth) : root_(root), max_depth_(max_depth) {}
+
+  bool null() { return add(nullptr); }
+  bool boolean(bool v) { return add(v); }
+  bool number_integer(Json::number_integer_t v) { return add(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return add(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& /*text*/) { return add(v); }
+  // The lexer clears its token buffer before the next token: the string can be moved from.
+  bool string(Json::string_t& v) { return add(std::move(v)); }
+  bool binary(Json::binary_t& v) { return add(Json::binary(std::move(v))); }
+  bool start_object(std::size_t /*size*/) { return open(Json::value_t::object); }
+  bool start_array(std::size_t /*size*/) { return open(Json::value_t::array); }
+  bool key(Json::string_t& name) {
+    auto& members = stack_.back()->get_ref<Json::object_t&>();
+    const auto [it, inserted] = members.try_emplace(std::move(name));
+    member_ = &it->second;
+    return inserted;
+  }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t /*pos*/, const std::string& /*token*/,
+                   const nlohmann::detail::exception& /*e*/) {
+    return false;
   }
 
  private:
-  static constexpr size_t kSmallLimit = 32;
-  std::vector<std::string> small_;
-  std::unordered_set<std::string> large_;
+  // Places `value` where the grammar says: the root, the next array element, or the member
+  // whose key was just read. Returns its address for open().
+  template <class V>
+  Json* place(V&& value) {
+    if (stack_.empty()) {
+      root_ = Json(std::forward<V>(value));
+      return &root_;
+    }
+    Json& parent = *stack_.back();
+    if (parent.is_array()) {
+      auto& elements = parent.get_ref<Json::array_t&>();
+      elements.emplace_back(std::forward<V>(value));
+      return &elements.back();
+    }
+    *member_ = Json(std::forward<V>(value));
+    return member_;
+  }
+  template <class V>
+  bool add(V&& value) {
+    place(std::forward<V>(value));
+    return true;
+  }
+  bool open(Json::value_t type) {
+    if (static_cast<int>(stack_.size()) >= max_depth_)
+      return false;
+    stack_.push_back(place(type));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  Json& root_;
+  const int max_depth_;
+  std::vector<Json*> stack_;
+  Json* member_ = nullptr;
 };
 
 }  // namespace
 
 nlohmann::json parseStrictJson(std::string_view text, int max_depth) {
-  using Json = nlohmann::json;
-  if (nestingDepth(text, max_depth) > max_depth)
-    return Json(Json::value_t::discarded);
-  // One frame of seen member names per open object. Keys only ever arrive for the innermost open
-  // object, so arrays need no frame.
-  std::vector<SeenNames> frames;
-  bool duplicate = false;
-  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-        frames.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!frames.empty())
-          frames.pop_back();
-        break;
-      case Json::parse_event_t::key: {
-        if (frames.empty() || !parsed.is_string())
-          break;
-        if (!frames.back().insert(parsed.get_ref<const std::string&>()))
-          duplicate = true;
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
+  Json result;
+  StrictDomBuilder builder(result, max_depth);
   try {
-    Json result = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
-    if (duplicate)
+    if (!Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json,
+                         /*strict=*/true))
       return Json(Json::value_t::discarded);
     return result;
   } catch (const std::exception&) {
-    // Only allocation failures can get here (allow_exceptions=false); treat as unparsable.
+    // Only allocation failures can get here (parse errors go to parse_error()).
     return Json(Json::value_t::discarded);
   }
 }

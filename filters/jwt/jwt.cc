@@ -1,5 +1,7 @@
 #include "filters/jwt/jwt.h"
 
+#include <utility>
+
 #include "filters/jwt/base64url.h"
 #include "filters/jwt/json_strict.h"
 
@@ -57,6 +59,7 @@ Result<Jwt> parseJwt(std::string_view token, const JwtLimits& limits) {
   jwt.payload = parseStrictJson(buffer, limits.max_json_depth);
   if (jwt.payload.is_discarded() || !jwt.payload.is_object())
     return makeError("jwt.malformed", "payload is not a JSON object");
+  jwt.payload_json = std::move(buffer);
 
   jwt.signing_input = token.substr(0, dot2);
   return jwt;

@@ -30,6 +30,7 @@ struct Jwt {
   std::string signature;  // decoded signature bytes
   nlohmann::json header;
   nlohmann::json payload;
+  std::string payload_json;  // the decoded payload text that `payload` was parsed from
 };
 
 // Reason tokens (Error::reason): jwt.oversize, jwt.malformed, jwt.alg_not_allowed,

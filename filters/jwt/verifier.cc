@@ -72,7 +72,9 @@ Status readOptionalString(const Json& claims, const char* name, std::string& out
   return {};
 }
 
-void applyMappings(Json& claims, const std::vector<ClaimMapping>& mappings) {
+// Renames remote claims to local ones; returns whether any claim was renamed.
+bool applyMappings(Json& claims, const std::vector<ClaimMapping>& mappings) {
+  bool renamed = false;
   for (const auto& m : mappings) {
     if (m.remote_claim.empty() || m.local_claim.empty() || m.remote_claim == m.local_claim)
       continue;
@@ -82,7 +84,9 @@ void applyMappings(Json& claims, const std::vector<ClaimMapping>& mappings) {
     Json value = std::move(*it);
     claims.erase(it);
     claims[m.local_claim] = std::move(value);
+    renamed = true;
   }
+  return renamed;
 }
 
 // Fills the WSO2-specific fields of `token` from its (mapped) claims.
@@ -259,11 +263,17 @@ Result<VerifiedToken> Verifier::verifyWith(size_t index, Jwt& jwt, int64_t now_m
     token.claims = jwt.payload;
   else
     token.claims = std::move(jwt.payload);
-  applyMappings(token.claims, config.claim_mappings);
+  const bool renamed = applyMappings(token.claims, config.claim_mappings);
   if (auto s = extractFields(config, token); !s)
     return s.error();
-  // Serialised once here: cached tokens hand it to every request's AuthContext.
-  token.claims_json = token.claims.dump();
+  // Once here: cached tokens hand it to every request's AuthContext. Unless claims were renamed,
+  // the verified payload text is that claim set already and needs no serialising.
+  if (renamed)
+    token.claims_json = token.claims.dump();
+  else if (shared)
+    token.claims_json = jwt.payload_json;
+  else
+    token.claims_json = std::move(jwt.payload_json);
   return token;
 }
 

@@ -11,6 +11,23 @@ TEST(StrictJson, ParsesObjects) {
   EXPECT_EQ(j["b"]["c"][1]["d"], 2);
 }
 
+// The strict parser builds exactly the value nlohmann's own parser builds for valid input.
+TEST(StrictJson, SameValueAsTheLibraryParser) {
+  const char* texts[] = {
+      R"({"a":[1,-2,3.5,1e3,true,false,null,"s",[],{},[[{"b":[{}]}]]],"c":{"d":{"e":"\u00e9\/"}}})",
+      R"([{"x":1},{"x":2},[3,[4,[5]]]])",
+      R"("just a string")",
+      "18446744073709551615",
+      "-9223372036854775808",
+      R"({"scope":"read write","aud":["a","b"],"application":{"id":12,"owner":"o"}})",
+  };
+  for (const char* text : texts) {
+    const auto strict = parseStrictJson(text);
+    ASSERT_FALSE(strict.is_discarded()) << text;
+    EXPECT_EQ(strict, nlohmann::json::parse(text)) << text;
+  }
+}
+
 TEST(StrictJson, RejectsDuplicateTopLevelMember) {
   EXPECT_TRUE(parseStrictJson(R"({"iss":"a","iss":"b"})").is_discarded());
 }

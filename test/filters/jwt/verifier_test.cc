@@ -213,6 +213,16 @@ TEST(Verifier, MappedClaimsSerialisedOnce) {
   EXPECT_EQ(r->key_type, KeyType::Sandbox);  // any case
 }
 
+TEST(Verifier, UnmappedClaimsAreTheVerifiedPayloadText) {
+  Json payload = basePayload();
+  payload["note"] = "caf\u00e9";
+  const Verifier v = makeVerifier(certKeys(rsaKey()));
+  auto r = v.verify(makeToken(rsaKey(), header("RS256"), payload), kNowMs);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->claims_json, payload.dump());
+  EXPECT_EQ(Json::parse(r->claims_json), r->claims);
+}
+
 TEST(Verifier, WrongClaimTypesAreMalformed) {
   const Verifier v = makeVerifier(certKeys(rsaKey()));
   for (const auto& [name, value] : std::vector<std::pair<std::string, Json>>{
@@ -235,8 +245,38 @@ TEST(Verifier, IssuersSharingIssTriedInConfigOrder) {
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->issuer_index, 1u);
   EXPECT_EQ(result->issuer_name, "second");
+  EXPECT_EQ(Json::parse(result->claims_json), result->claims);
   // Neither key: the first failure is reported.
   EXPECT_EQ(reasonOf(v, makeToken(rsaKey(2), header("RS256"), basePayload())), "jwt.bad_signature");
+}
+
+// Each thread keeps initialised OpenSSL contexts for a few (key, algorithm) pairs: cycling
+// through more pairs than it keeps, twice, must give the right answer every time.
+TEST(Verifier, ManyKeysAndAlgorithmsAlternating) {
+  struct Case {
+    EVP_PKEY* key;
+    const char* alg;
+  };
+  std::vector<Case> cases;
+  for (int k = 0; k < 3; ++k) {
+    for (const char* alg : {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
+      cases.push_back({rsaKey(k), alg});
+  }
+  cases.push_back({ecKey("P-256"), "ES256"});
+  cases.push_back({ecKey("P-384"), "ES384"});
+  cases.push_back({edKey(), "EdDSA"});
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const std::string token = makeToken(cases[i].key, header(cases[i].alg), basePayload());
+      EXPECT_TRUE(makeVerifier(certKeys(cases[i].key)).verify(token, kNowMs).ok())
+          << cases[i].alg << " case " << i;
+      if (cases[i].key == rsaKey(0) || cases[i].key == rsaKey(1)) {
+        EVP_PKEY* other = cases[i].key == rsaKey(0) ? rsaKey(1) : rsaKey(0);
+        EXPECT_EQ(reasonOf(makeVerifier(certKeys(other)), token), "jwt.bad_signature")
+            << cases[i].alg << " case " << i;
+      }
+    }
+  }
 }
 
 TEST(Verifier, IssuerWithoutKeysFailsClosed) {
