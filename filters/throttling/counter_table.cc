@@ -1,6 +1,7 @@
 #include "filters/throttling/counter_table.h"
 
 #include <bit>
+#include <new>
 
 #include "filters/throttling/policy_set.h"
 #include "mgw/base/log.h"
@@ -60,20 +61,23 @@ CounterTable::CounterTable(size_t slots, size_t policies) {
   if (slots > kMaxSlots)
     slots = kMaxSlots;
   slots = std::bit_ceil(slots);
-  slots_ = std::make_unique<Slot[]>(slots);
+  // calloc of a large block maps fresh zero pages without writing them (glibc, mmap threshold).
+  slots_.reset(static_cast<Slot*>(std::calloc(slots, sizeof(Slot))));
   mask_ = slots - 1;
   policies_ = policies == 0 ? 1 : policies;
-  overflow_ = std::make_unique<std::atomic<uint64_t>[]>(policies_ * kOverflowPerPolicy);
-  for (size_t i = 0; i < policies_ * kOverflowPerPolicy; ++i)
-    overflow_[i].store(0, std::memory_order_relaxed);
+  overflow_.reset(
+      static_cast<uint64_t*>(std::calloc(policies_ * kOverflowPerPolicy, sizeof(uint64_t))));
+  if (!slots_ || !overflow_)
+    throw std::bad_alloc();
 }
 
 size_t CounterTable::memoryBytes() const {
   return capacity() * sizeof(Slot) + policies_ * kOverflowPerPolicy * sizeof(uint64_t);
 }
 
-CounterTable::Count CounterTable::countIn(std::atomic<uint64_t>& word, uint32_t end_sec,
-                                          uint32_t limit, bool follow_newer, Acquired& out) {
+CounterTable::Count CounterTable::countIn(uint64_t& word_ref, uint32_t end_sec, uint32_t limit,
+                                          bool follow_newer, Acquired& out) {
+  auto word = atomicWord(word_ref);
   uint64_t cw = word.load(std::memory_order_acquire);
   for (;;) {
     uint32_t cend = static_cast<uint32_t>(cw >> 32);
@@ -99,7 +103,7 @@ CounterTable::Count CounterTable::countIn(std::atomic<uint64_t>& word, uint32_t 
       out.allowed = true;
       out.count = static_cast<int64_t>(desired & kLow32);
       out.window_end_ms = static_cast<int64_t>(cend) * 1000;
-      out.ticket = Ticket{&word, cend};
+      out.ticket = Ticket{&word_ref, cend};
       return Count::Allowed;
     }
   }
@@ -125,7 +129,8 @@ CounterTable::Acquired CounterTable::acquire(uint64_t key_hash, uint32_t policy_
     bool contended = false;
     for (size_t i = 0; i < kProbe && slot == nullptr && !contended; ++i) {
       Slot& s = slots_[(home + i) & mask_];
-      uint64_t kw = s.key.load(std::memory_order_acquire);
+      auto key_word = atomicWord(s.key);
+      uint64_t kw = key_word.load(std::memory_order_acquire);
       int tries = 0;
       for (;;) {
         const uint32_t kfp = static_cast<uint32_t>(kw >> 32);
@@ -140,8 +145,8 @@ CounterTable::Acquired CounterTable::acquire(uint64_t key_hash, uint32_t policy_
           break;  // another key's live window: probe on
         // Ours with an older window, empty, or another key's window that ended before ours
         // started: (re)claim it for this window.
-        if (s.key.compare_exchange_strong(kw, packKey(fp, my_end), std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
+        if (key_word.compare_exchange_strong(kw, packKey(fp, my_end), std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
           slot = &s;
           end = my_end;
           break;
@@ -188,10 +193,11 @@ CounterTable::Acquired CounterTable::overflowAcquire(uint64_t key_hash, uint32_t
 void CounterTable::release(const Ticket& ticket) {
   if (ticket.word == nullptr)
     return;
-  uint64_t cw = ticket.word->load(std::memory_order_acquire);
+  auto word = atomicWord(*ticket.word);
+  uint64_t cw = word.load(std::memory_order_acquire);
   while (static_cast<uint32_t>(cw >> 32) == ticket.end_sec && (cw & kLow32) != 0) {
-    if (ticket.word->compare_exchange_weak(cw, cw - 1, std::memory_order_acq_rel,
-                                           std::memory_order_acquire))
+    if (word.compare_exchange_weak(cw, cw - 1, std::memory_order_acq_rel,
+                                   std::memory_order_acquire))
       return;
   }
 }

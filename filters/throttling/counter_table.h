@@ -1,7 +1,9 @@
 // Lock-free fixed-window request counters shared by every worker thread of one process.
 //
 // Layout: a fixed, power-of-two array of 16-byte slots, allocated once at start (nothing is
-// allocated on the request path). Each slot holds two 64-bit atomic words:
+// allocated on the request path) as zero pages the kernel maps on first touch: a start does not
+// pay for a table it has not used yet (1 MiB is 256 page faults). Each slot holds two 64-bit
+// words, only ever accessed through std::atomic_ref:
 //
 //   key word   = [fingerprint:32][window end, epoch seconds:32]   who owns the slot, which window
 //   count word = [window end, epoch seconds:32][count:32]          the window's counter
@@ -33,10 +35,20 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 
 namespace mgw::throttling {
+
+// The counter tables' words are plain uint64_t in zero-filled memory, shared by threads only
+// through these views. The const form is for loads (a reader's view of a table it does not own).
+inline std::atomic_ref<uint64_t> atomicWord(uint64_t& word) {
+  return std::atomic_ref(word);
+}
+inline std::atomic_ref<uint64_t> atomicWord(const uint64_t& word) {
+  return std::atomic_ref(const_cast<uint64_t&>(word));
+}
 
 // 64-bit hash of a counter identity: the tier kind (so that an API key and an unauthenticated key
 // can never meet), the policy id (a key limited by two policies has two counters) and the key.
@@ -59,7 +71,7 @@ class CounterTable {
 
   // What release() needs to give one acquisition back.
   struct Ticket {
-    std::atomic<uint64_t>* word = nullptr;
+    uint64_t* word = nullptr;
     uint32_t end_sec = 0;
   };
   struct Acquired {
@@ -82,18 +94,23 @@ class CounterTable {
   uint64_t overflowed() const { return overflowed_.load(std::memory_order_relaxed); }
 
  private:
+  // Plain words, created zeroed by calloc (an implicit-lifetime type) and accessed only through
+  // std::atomic_ref, so that no constructor has to write, and so touch, every page at start.
   struct Slot {
-    std::atomic<uint64_t> key{0};
-    std::atomic<uint64_t> count{0};
+    uint64_t key;
+    uint64_t count;
+  };
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
   };
   enum class Count { Allowed, Refused, Superseded };
-  static Count countIn(std::atomic<uint64_t>& word, uint32_t end_sec, uint32_t limit,
-                       bool follow_newer, Acquired& out);
+  static Count countIn(uint64_t& word, uint32_t end_sec, uint32_t limit, bool follow_newer,
+                       Acquired& out);
   Acquired overflowAcquire(uint64_t key_hash, uint32_t policy_id, uint32_t limit, uint32_t end_sec);
 
-  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<Slot[], FreeDeleter> slots_;
   size_t mask_ = 0;
-  std::unique_ptr<std::atomic<uint64_t>[]> overflow_;
+  std::unique_ptr<uint64_t[], FreeDeleter> overflow_;
   size_t policies_ = 0;
   std::atomic<uint64_t> overflowed_{0};
 };

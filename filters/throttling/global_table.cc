@@ -1,6 +1,7 @@
 #include "filters/throttling/global_table.h"
 
 #include <bit>
+#include <new>
 #include <string>
 
 #include "filters/throttling/policy_set.h"
@@ -38,7 +39,10 @@ GlobalTable::GlobalTable(size_t slots) {
   if (slots > CounterTable::kMaxSlots)
     slots = CounterTable::kMaxSlots;
   slots = std::bit_ceil(slots);
-  slots_ = std::make_unique<Slot[]>(slots);
+  // Zero pages mapped on first touch, as CounterTable's (counter_table.h).
+  slots_.reset(static_cast<Slot*>(std::calloc(slots, sizeof(Slot))));
+  if (!slots_)
+    throw std::bad_alloc();
   mask_ = slots - 1;
 }
 
@@ -58,7 +62,7 @@ GlobalTable::Acquired GlobalTable::acquire(uint64_t key_hash, int64_t limit, int
   const size_t home = static_cast<size_t>(key_hash) & mask_;
   for (size_t i = 0; i < kProbe && slot == nullptr; ++i) {
     Slot& s = slots_[(home + i) & mask_];
-    uint64_t k = s.key.load(std::memory_order_acquire);
+    uint64_t k = atomicWord(s.key).load(std::memory_order_acquire);
     for (int tries = 0; tries < kMaxCas; ++tries) {
       if (k == key_hash) {
         slot = &s;
@@ -67,13 +71,15 @@ GlobalTable::Acquired GlobalTable::acquire(uint64_t key_hash, int64_t limit, int
       if (k != 0) {
         // Another key: reclaimable only when its window (and its reported one) ended before
         // ours began.
-        const uint32_t cend = static_cast<uint32_t>(s.count.load(std::memory_order_acquire) >> 32);
-        const uint32_t oend = static_cast<uint32_t>(s.others.load(std::memory_order_acquire) >> 32);
+        const uint32_t cend =
+            static_cast<uint32_t>(atomicWord(s.count).load(std::memory_order_acquire) >> 32);
+        const uint32_t oend =
+            static_cast<uint32_t>(atomicWord(s.others).load(std::memory_order_acquire) >> 32);
         if (cend > my_start || oend > my_start)
           break;
       }
-      if (s.key.compare_exchange_strong(k, key_hash, std::memory_order_acq_rel,
-                                        std::memory_order_acquire)) {
+      if (atomicWord(s.key).compare_exchange_strong(k, key_hash, std::memory_order_acq_rel,
+                                                    std::memory_order_acquire)) {
         slot = &s;
         break;
       }
@@ -91,7 +97,7 @@ GlobalTable::Acquired GlobalTable::acquire(uint64_t key_hash, int64_t limit, int
   if (limit <= 0)
     return out;
 
-  uint64_t cw = slot->count.load(std::memory_order_acquire);
+  uint64_t cw = atomicWord(slot->count).load(std::memory_order_acquire);
   for (int tries = 0; tries < kMaxCas; ++tries) {
     const uint32_t cend = static_cast<uint32_t>(cw >> 32);
     uint32_t end = my_end;
@@ -100,7 +106,7 @@ GlobalTable::Acquired GlobalTable::acquire(uint64_t key_hash, int64_t limit, int
       end = cend;
       base = cw & kLow32;
     }
-    const uint64_t ow = slot->others.load(std::memory_order_acquire);
+    const uint64_t ow = atomicWord(slot->others).load(std::memory_order_acquire);
     const uint64_t others = static_cast<uint32_t>(ow >> 32) == end ? (ow & kLow32) : 0;
     out.window_end_ms = static_cast<int64_t>(end) * 1000;
     if (base + others >= lim) {
@@ -109,8 +115,9 @@ GlobalTable::Acquired GlobalTable::acquire(uint64_t key_hash, int64_t limit, int
       return out;
     }
     const uint64_t desired = pack(end, base + 1);
-    if (slot->count.compare_exchange_weak(cw, desired, std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
+    if (atomicWord(slot->count)
+            .compare_exchange_weak(cw, desired, std::memory_order_acq_rel,
+                                   std::memory_order_acquire)) {
       out.allowed = true;
       out.count = static_cast<int64_t>(base + 1 + others);
       out.ticket = CounterTable::Ticket{&slot->count, end};
@@ -126,11 +133,11 @@ GlobalTable::Acquired GlobalTable::acquire(uint64_t key_hash, int64_t limit, int
 GlobalTable::SlotView GlobalTable::read(size_t i) const {
   const Slot& s = slots_[i & mask_];
   SlotView v;
-  const uint64_t k1 = s.key.load(std::memory_order_acquire);
+  const uint64_t k1 = atomicWord(s.key).load(std::memory_order_acquire);
   if (k1 == 0)
     return v;
-  const uint64_t cw = s.count.load(std::memory_order_acquire);
-  if (s.key.load(std::memory_order_acquire) != k1)
+  const uint64_t cw = atomicWord(s.count).load(std::memory_order_acquire);
+  if (atomicWord(s.key).load(std::memory_order_acquire) != k1)
     return v;
   v.key = k1;
   v.end_sec = static_cast<uint32_t>(cw >> 32);
@@ -140,21 +147,21 @@ GlobalTable::SlotView GlobalTable::read(size_t i) const {
 
 void GlobalTable::setOthers(size_t i, uint64_t key, uint32_t end_sec, int64_t others) {
   Slot& s = slots_[i & mask_];
-  if (s.key.load(std::memory_order_acquire) != key)
+  if (atomicWord(s.key).load(std::memory_order_acquire) != key)
     return;
   const uint64_t n =
       others < 0 ? 0 : (others > CounterTable::kMaxLimit ? CounterTable::kMaxLimit : others);
-  uint64_t ow = s.others.load(std::memory_order_acquire);
+  uint64_t ow = atomicWord(s.others).load(std::memory_order_acquire);
   // Never move the others word back to an older window.
   while (static_cast<uint32_t>(ow >> 32) <= end_sec) {
-    if (s.others.compare_exchange_weak(ow, pack(end_sec, n), std::memory_order_acq_rel,
-                                       std::memory_order_acquire))
+    if (atomicWord(s.others).compare_exchange_weak(ow, pack(end_sec, n), std::memory_order_acq_rel,
+                                                   std::memory_order_acquire))
       return;
   }
 }
 
 int64_t GlobalTable::others(size_t i, uint32_t end_sec) const {
-  const uint64_t ow = slots_[i & mask_].others.load(std::memory_order_acquire);
+  const uint64_t ow = atomicWord(slots_[i & mask_].others).load(std::memory_order_acquire);
   return static_cast<uint32_t>(ow >> 32) == end_sec ? static_cast<int64_t>(ow & kLow32) : 0;
 }
 

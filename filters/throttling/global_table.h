@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 
@@ -65,12 +66,16 @@ class GlobalTable {
   uint64_t full() const { return full_.load(std::memory_order_relaxed); }
 
  private:
+  // Plain words in zero-filled memory, accessed through atomicWord() (counter_table.h).
   struct Slot {
-    std::atomic<uint64_t> key{0};
-    std::atomic<uint64_t> count{0};
-    std::atomic<uint64_t> others{0};
+    uint64_t key;
+    uint64_t count;
+    uint64_t others;
   };
-  std::unique_ptr<Slot[]> slots_;
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<Slot[], FreeDeleter> slots_;
   size_t mask_ = 0;
   std::atomic<uint64_t> full_{0};
 };

@@ -256,12 +256,12 @@ jwt::TokenCacheOptions tokenCacheOptions(const config::GatewayConfig& config) {
 // `[[jwtTokenConfig]]` → one IssuerConfig each; certificateAlias keys come from the
 // `[listenerConfig]` trust store, loaded only when an issuer needs it. Null when no issuer is
 // configured (Bearer tokens then fail closed).
-Result<std::shared_ptr<const jwt::Verifier>> buildVerifier(const config::GatewayConfig& config) {
+Result<std::shared_ptr<const jwt::Verifier>> buildVerifier(const config::GatewayConfig& config,
+                                                           const tls::TrustStore* trust) {
   const size_t count = config.arrayCount("jwtTokenConfig");
   if (count == 0)
     return std::shared_ptr<const jwt::Verifier>();
   std::vector<jwt::Verifier::Issuer> issuers;
-  std::optional<tls::TrustStore> trust;
   for (size_t i = 0; i < count; ++i) {
     const std::string prefix = "jwtTokenConfig." + std::to_string(i) + ".";
     jwt::IssuerConfig ic;
@@ -283,19 +283,9 @@ Result<std::shared_ptr<const jwt::Verifier>> buildVerifier(const config::Gateway
     }
     auto keys = std::make_shared<jwt::KeySet>();
     if (!ic.certificate_alias.empty()) {
-      if (!trust) {
-        const std::string path = config.getString("listenerConfig.trustStorePath");
-        if (path.empty()) {
-          return makeError("config.missing_trust_store",
-                           ic.name + ": certificateAlias needs [listenerConfig] trustStorePath");
-        }
-        auto loaded =
-            tls::loadTrustStore(path, config.getString("listenerConfig.trustStorePassword"));
-        if (!loaded) {
-          return makeError(loaded.error().reason,
-                           "[listenerConfig] trustStorePath: " + loaded.error().message);
-        }
-        trust = std::move(*loaded);
+      if (trust == nullptr) {
+        return makeError("config.missing_trust_store",
+                         ic.name + ": certificateAlias needs [listenerConfig] trustStorePath");
       }
       X509* cert = trust->find(ic.certificate_alias);
       if (cert == nullptr) {
@@ -327,18 +317,14 @@ Result<std::shared_ptr<const jwt::Verifier>> buildVerifier(const config::Gateway
 // with the trust-store certificate `certificateAlias`. Without a usable certificate API keys fail
 // closed (401) and a warning says why; the gateway still starts, as most deployments use none.
 std::shared_ptr<const apikey::ApiKeyValidator> buildApiKeys(const config::GatewayConfig& config,
-                                                            const artifact::Artifact& artifact) {
+                                                            const artifact::Artifact& artifact,
+                                                            const tls::TrustStore* trust) {
   const std::string prefix = "apikey.tokenConfigs.";
   jwt::IssuerConfig ic =
       apikey::issuerConfig(config.getString(prefix + "issuer", "https://localhost:9095/apikey"),
                            config.getString(prefix + "certificateAlias", "ballerina"));
   auto keys = std::make_shared<jwt::KeySet>();
-  const std::string path = config.getString("listenerConfig.trustStorePath");
-  auto trust =
-      path.empty()
-          ? Result<tls::TrustStore>(makeError("config.missing_trust_store", "no trustStorePath"))
-          : tls::loadTrustStore(path, config.getString("listenerConfig.trustStorePassword"));
-  X509* cert = trust ? trust->find(ic.certificate_alias) : nullptr;
+  X509* cert = trust != nullptr ? trust->find(ic.certificate_alias) : nullptr;
   // Only a project with API-key resources needs the certificate: say so loudly only then.
   const bool used = std::any_of(artifact.apis.begin(), artifact.apis.end(), [](const auto& api) {
     return std::any_of(api.resources.begin(), api.resources.end(), [](const auto& res) {
@@ -350,10 +336,10 @@ std::shared_ptr<const apikey::ApiKeyValidator> buildApiKeys(const config::Gatewa
   if (cert == nullptr || !keys->addCertificate(ic.certificate_alias, cert)) {
     const log::Level level = used ? log::Level::Warn : log::Level::Debug;
     if (log::enabled(level)) {
-      log::write(
-          level, "apikey.no_key", "API keys are refused (401): certificateAlias not usable",
-          {{"certificateAlias", ic.certificate_alias},
-           {"reason", trust ? std::string("tls.store_alias_not_found") : trust.error().reason}});
+      log::write(level, "apikey.no_key", "API keys are refused (401): certificateAlias not usable",
+                 {{"certificateAlias", ic.certificate_alias},
+                  {"reason",
+                   trust != nullptr ? "tls.store_alias_not_found" : "config.missing_trust_store"}});
     }
   }
   apikey::ApiKeyConfig ac;
@@ -368,13 +354,9 @@ std::shared_ptr<const apikey::ApiKeyValidator> buildApiKeys(const config::Gatewa
 }
 
 // The trust store as PEM, for libcurl's CAINFO_BLOB (JWKS over https); "" when none is configured
-// or it cannot be read (curl then uses the system store).
-std::string trustStorePem(const config::GatewayConfig& config) {
-  const std::string path = config.getString("listenerConfig.trustStorePath");
-  if (path.empty())
-    return {};
-  auto trust = tls::loadTrustStore(path, config.getString("listenerConfig.trustStorePassword"));
-  if (!trust)
+// (curl then uses the system store).
+std::string trustStorePem(const tls::TrustStore* trust) {
+  if (trust == nullptr)
     return {};
   std::string pem;
   BIO* bio = BIO_new(BIO_s_mem());
@@ -392,7 +374,8 @@ std::string trustStorePem(const config::GatewayConfig& config) {
 // come from a background fetcher thread that publishes new Verifiers into a VerifierSource
 // (filters/jwt/jwks_fetcher.h; docs/security.md "JWKS"). Null when no issuer uses JWKS.
 Result<std::shared_ptr<jwt::VerifierSource>> startJwks(
-    const config::GatewayConfig& config, const std::shared_ptr<const jwt::Verifier>& verifier) {
+    const config::GatewayConfig& config, const std::shared_ptr<const jwt::Verifier>& verifier,
+    const tls::TrustStore* trust) {
   if (!verifier)
     return std::shared_ptr<jwt::VerifierSource>();
   std::vector<jwt::JwksIssuer> issuers;
@@ -418,7 +401,7 @@ Result<std::shared_ptr<jwt::VerifierSource>> startJwks(
   jwt::CurlFetchOptions co;
   co.verify_peer = !config.getBool("httpClients.disableSslVerification", false);
   co.verify_host = config.getBool("httpClients.verifyHostname", true);
-  co.ca_pem = trustStorePem(config);
+  co.ca_pem = trustStorePem(trust);
   auto source = std::make_shared<jwt::VerifierSource>(verifier);
   auto fetcher = std::make_shared<jwt::JwksFetcher>(*source, std::move(issuers),
                                                     jwt::makeCurlFetch(std::move(co)));
@@ -494,12 +477,17 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
   if (!users)
     return users.error();
   auth.users = std::make_shared<const basic_auth::UserStore>(std::move(*users));
-  auto verifier = buildVerifier(rt->config);
+  // One read of the trust store for everything that trusts through it.
+  auto trust_store = tls::loadListenerTrustStore(rt->config);
+  if (!trust_store)
+    return trust_store.error();
+  const tls::TrustStore* trust = trust_store->get();
+  auto verifier = buildVerifier(rt->config, trust);
   if (!verifier)
     return verifier.error();
   auth.verifier = std::move(*verifier);
   auth.token_cache = tokenCacheOptions(rt->config);
-  auto jwks = startJwks(rt->config, auth.verifier);
+  auto jwks = startJwks(rt->config, auth.verifier, trust);
   if (!jwks)
     return jwks.error();
   auth.verifier_source = std::move(*jwks);
@@ -507,7 +495,7 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
   if (!opaque)
     return opaque.error();
   auth.opaque = std::move(*opaque);
-  auth.api_keys = buildApiKeys(rt->config, rt->artifact);
+  auth.api_keys = buildApiKeys(rt->config, rt->artifact, trust);
   // WSO2's /apikey endpoint (issuer.h). Enabled by default as in WSO2, so a gateway without a
   // usable key store just does not serve it, and says why.
   if (auto ic = apikey::ApiKeyIssuerConfig::fromConfig(rt->config); !ic) {
@@ -528,7 +516,7 @@ Result<std::unique_ptr<Runtime>> buildRuntime(artifact::Artifact artifact,
     return throttler.error();
   rt->throttler = std::move(*throttler);
   auto throttling_filter = std::make_shared<throttling::ThrottlingFilter>(rt->throttler);
-  auto listener_tls = tls::buildListenerTls(rt->config);
+  auto listener_tls = tls::buildListenerTls(rt->config, std::move(*trust_store));
   if (!listener_tls)
     return listener_tls.error();
   rt->listener_tls = std::move(*listener_tls);

@@ -313,25 +313,38 @@ Result<std::shared_ptr<ServerContext>> ServerContext::create(const ServerContext
   return self;
 }
 
-Result<ListenerTls> buildListenerTls(const config::GatewayConfig& config) {
-  ListenerTls out;
-  auto verify = parseVerifyClient(config.getString("mutualSSLConfig.sslVerifyClient"));
-  if (!verify)
-    return verify.error();
-  out.verify_client = *verify;
+Result<std::shared_ptr<const TrustStore>> loadListenerTrustStore(
+    const config::GatewayConfig& config) {
   std::string trust_path = config.getString("listenerConfig.trustStorePath");
   std::string trust_password = config.getString("listenerConfig.trustStorePassword");
   if (trust_path.empty()) {
     trust_path = config.getString("listenerConfig.trustStore.path");
     trust_password = config.getString("listenerConfig.trustStore.password");
   }
-  if (!trust_path.empty()) {
-    auto trust = loadTrustStore(trust_path, trust_password);
-    if (!trust)
-      return makeError(trust.error().reason,
-                       "[listenerConfig] trustStorePath: " + trust.error().message);
-    out.trust_store = std::make_shared<const TrustStore>(std::move(*trust));
-  }
+  if (trust_path.empty())
+    return std::shared_ptr<const TrustStore>();
+  auto trust = loadTrustStore(trust_path, trust_password);
+  if (!trust)
+    return makeError(trust.error().reason,
+                     "[listenerConfig] trustStorePath: " + trust.error().message);
+  return std::shared_ptr<const TrustStore>(std::make_shared<const TrustStore>(std::move(*trust)));
+}
+
+Result<ListenerTls> buildListenerTls(const config::GatewayConfig& config) {
+  auto trust = loadListenerTrustStore(config);
+  if (!trust)
+    return trust.error();
+  return buildListenerTls(config, std::move(*trust));
+}
+
+Result<ListenerTls> buildListenerTls(const config::GatewayConfig& config,
+                                     std::shared_ptr<const TrustStore> trust_store) {
+  ListenerTls out;
+  auto verify = parseVerifyClient(config.getString("mutualSSLConfig.sslVerifyClient"));
+  if (!verify)
+    return verify.error();
+  out.verify_client = *verify;
+  out.trust_store = std::move(trust_store);
   ServerContextOptions o;
   o.key_store_path = config.getString("listenerConfig.keyStorePath");
   o.key_store_password = config.getString("listenerConfig.keyStorePassword");

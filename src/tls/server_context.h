@@ -91,6 +91,15 @@ struct ListenerTls {
 // stays null and a warning (tls.https_disabled) says why. A configured store that cannot be
 // loaded, or a bad TLS setting, is an error: the gateway refuses to start.
 Result<ListenerTls> buildListenerTls(const config::GatewayConfig& config);
+// The same with the trust store already loaded by loadListenerTrustStore (null: none).
+Result<ListenerTls> buildListenerTls(const config::GatewayConfig& config,
+                                     std::shared_ptr<const TrustStore> trust_store);
+
+// `[listenerConfig] trustStorePath/trustStorePassword` (or `trustStore.path/password`), loaded
+// once at start and shared: listeners, JWT certificate aliases, API keys, JWKS, upstream TLS.
+// Null when none is configured; an error when the configured store cannot be loaded.
+Result<std::shared_ptr<const TrustStore>> loadListenerTrustStore(
+    const config::GatewayConfig& config);
 
 // The trust store a ServerContext attached to its SSL_CTX (null for other contexts).
 const TrustStore* trustStoreOf(const SSL_CTX* ctx);

@@ -449,6 +449,21 @@ Result<RawStore> parsePem(const std::string& path, std::string_view data,
         X509_free(cert);
         out.certs.push_back(RawCert{std::move(cert_der), std::move(friendly), {}});
       }
+    } else if (label == "PRIVATE KEY" && want_keys) {
+      // Unencrypted PKCS#8 (RFC 5958 §2): the block already is the PrivateKeyInfo importKey()
+      // reads. Checked here as ASN.1 only, which spares the decoder framework's set-up and an
+      // encode back to PKCS#8 (the dearest steps of reading a PEM key store at start).
+      const unsigned char* p = der;
+      PKCS8_PRIV_KEY_INFO* p8 = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, len);
+      if (p8 == nullptr || p != der + len)
+        status =
+            storeError("tls.store_corrupt", path, withOpensslReason("unreadable PEM private key"));
+      else
+        out.keys.push_back(RawKey{
+            Secret{std::string(reinterpret_cast<const char*>(der), static_cast<size_t>(len))},
+            {},
+            {}});
+      PKCS8_PRIV_KEY_INFO_free(p8);
     } else if (isKeyLabel(label) && want_keys) {
       // Re-wrap the block so OpenSSL's PEM key reader handles every key format and encryption
       // (PKCS#8 PBES2, traditional Proc-Type/DEK-Info).
@@ -488,20 +503,33 @@ Result<RawStore> parsePem(const std::string& path, std::string_view data,
 
 enum class Format { Pkcs12, Pem, Unknown };
 
-// Parses `data` (a whole file) with the store library context active.
+// Parses `data` (a whole file). PKCS#12 stores and encrypted PEM keys are parsed with the store
+// library context active (their ciphers may be legacy ones); a plain PEM file needs no cipher at
+// all and is parsed in the normal context, which spares a start the set-up of a library context
+// and its providers per store (the largest part of reading a PEM store).
 Result<RawStore> parseStoreFile(const std::string& path, std::string_view data,
                                 std::string_view password, bool want_keys) {
   Secret pw{std::string(password)};
+  const auto* der = reinterpret_cast<const unsigned char*>(data.data());
+  const auto is_pkcs12 = [&] {
+    const unsigned char* p = der;
+    Pkcs12Ptr probe(d2i_PKCS12(nullptr, &p, static_cast<long>(data.size())));
+    ERR_clear_error();
+    return probe != nullptr;
+  };
+  const bool pem = data.find("-----BEGIN ") != std::string_view::npos;
+  if (pem && data.find("ENCRYPTED") == std::string_view::npos && !is_pkcs12())
+    return parsePem(path, data, pw.str(), want_keys);
   StoreLibraryContext lib;
   if (!lib.ok())
     return storeError("tls.store_corrupt", path,
                       withOpensslReason("cannot set up OpenSSL for reading stores"));
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const unsigned char* p = der;
   Pkcs12Ptr p12(d2i_PKCS12(nullptr, &p, static_cast<long>(data.size())));
   if (p12)
     return parsePkcs12(path, p12.get(), pw.str(), want_keys, lib.hasLegacy());
   ERR_clear_error();
-  if (data.find("-----BEGIN ") != std::string_view::npos)
+  if (pem)
     return parsePem(path, data, pw.str(), want_keys);
   return storeError("tls.store_corrupt", path, "neither a PKCS#12 nor a PEM file");
 }

@@ -103,6 +103,10 @@ class StoresTest : public ::testing::Test {
     std::ofstream(path("badblock.pem")) << "-----BEGIN CERTIFICATE-----\n!!not base64!!\n"
                                            "-----END CERTIFICATE-----\n";
     std::ofstream(path("empty.pem")) << "";
+    // A PKCS#8 block that is base64 but no PrivateKeyInfo, next to a good certificate.
+    std::ofstream(path("badkey.pem")) << "-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n"
+                                         "-----END PRIVATE KEY-----\n";
+    ASSERT_TRUE(sh("cat self.pem >> badkey.pem"));
   }
 
   static void TearDownTestSuite() {
@@ -279,6 +283,9 @@ TEST_F(StoresTest, UnreadableAndCorruptFiles) {
   auto dir = loadKeyStore(path("trust.d"), kPassword);
   ASSERT_FALSE(dir.ok());
   expectError(dir.error(), "tls.store_unreadable", "trust.d");
+  auto bad_key = loadKeyStore(path("badkey.pem"), "");
+  ASSERT_FALSE(bad_key.ok());
+  expectError(bad_key.error(), "tls.store_corrupt", "badkey.pem");
   for (const char* f : {"truncated.p12", "random.bin", "badblock.pem", "empty.pem"}) {
     auto ks = loadKeyStore(path(f), kPassword);
     ASSERT_FALSE(ks.ok()) << f;
