@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "mgw/base/strings.h"
+
 namespace mgw::jwt {
 namespace {
 
@@ -148,23 +150,13 @@ class StrictParser {
     }
   }
 
-  static int hexDigit(char c) {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  }
-
   // Reads the four hex digits after "\u"; -1 when they are not.
   int hex4() {
     if (end_ - p_ < 4)
       return -1;
     int v = 0;
     for (int i = 0; i < 4; ++i) {
-      const int d = hexDigit(p_[i]);
+      const int d = hexValue(p_[i]);
       if (d < 0)
         return -1;
       v = v << 4 | d;

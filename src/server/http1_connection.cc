@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "mgw/base/log.h"
+#include "net/event_scope.h"
 #include "net/read_rearm.h"
 #include "server/worker.h"
 
@@ -130,6 +131,7 @@ void Http1Connection::waitFor(net::IoStatus want, void (Http1Connection::*then)(
   socket_.async_wait(
       want == net::IoStatus::WantWrite ? tcp::socket::wait_write : tcp::socket::wait_read,
       [self = shared_from_this(), then](const boost::system::error_code& ec) {
+        net::EventScope scope;
         if (ec || self->phase_ == Phase::Closed)
           return;
         ((*self).*then)();
@@ -163,6 +165,7 @@ void Http1Connection::startRead() {
   }
   socket_.async_wait(read_wants_write_ ? tcp::socket::wait_write : tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                       net::EventScope scope;
                        self->read_in_flight_ = false;
                        if (ec || self->phase_ == Phase::Closed)
                          return;
@@ -191,6 +194,7 @@ void Http1Connection::startReceive() {
   issuing_ = true;
   socket_.async_receive(LandingBuffers{this}, [self = shared_from_this()](
                                                   const boost::system::error_code& ec, size_t n) {
+    net::EventScope scope;
     self->read_in_flight_ = false;
     std::unique_ptr<char[]> spill = std::move(self->spill_);
     const char* data = static_cast<const char*>(self->landing_.data());
@@ -537,11 +541,14 @@ void Http1Connection::onResponseComplete() {
   if (exchange_done_posted_)
     return;
   exchange_done_posted_ = true;
-  // The stream may be on the call stack: finish the exchange from a fresh handler.
-  asio::post(worker_.io(), [self = shared_from_this()] {
-    self->exchange_done_posted_ = false;
-    self->exchangeDone();
-  });
+  // The stream may be on the call stack: finish the exchange after the current event.
+  net::afterEvent<Http1Connection, &Http1Connection::scheduledExchangeDone>(worker_.io(),
+                                                                            shared_from_this());
+}
+
+void Http1Connection::scheduledExchangeDone() {
+  exchange_done_posted_ = false;
+  exchangeDone();
 }
 
 void Http1Connection::exchangeDone() {
@@ -569,10 +576,13 @@ void Http1Connection::scheduleFlush() {
   if (flush_posted_ || write_in_flight_)
     return;
   flush_posted_ = true;
-  asio::post(worker_.io(), [self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->flush();
-  });
+  net::afterEvent<Http1Connection, &Http1Connection::scheduledFlush>(worker_.io(),
+                                                                     shared_from_this());
+}
+
+void Http1Connection::scheduledFlush() {
+  flush_posted_ = false;
+  flush();
 }
 
 void Http1Connection::flush() {

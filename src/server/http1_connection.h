@@ -99,7 +99,9 @@ class Http1Connection final : public DownstreamSink,
   void failBody(int status, const char* reason);
   void onResponseComplete();
   void exchangeDone();
+  void scheduledExchangeDone();  // exchangeDone() at the end of the event (net::afterEvent)
   void scheduleFlush();
+  void scheduledFlush();  // flush() at the end of the event that queued the output
   void flush();
   void onWritten();
   void closeAfterFlush();

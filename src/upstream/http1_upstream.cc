@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "mgw/base/log.h"
+#include "net/event_scope.h"
 #include "net/read_rearm.h"
 #include "tls/client_context.h"
 
@@ -88,10 +89,13 @@ void UpstreamConnection::commitWrite() {
   if (flush_posted_ || write_in_flight_)
     return;
   flush_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->flush();
-  });
+  net::afterEvent<UpstreamConnection, &UpstreamConnection::scheduledFlush>(socket_.get_executor(),
+                                                                           shared_from_this());
+}
+
+void UpstreamConnection::scheduledFlush() {
+  flush_posted_ = false;
+  flush();
 }
 
 void UpstreamConnection::flush() {
@@ -120,6 +124,7 @@ void UpstreamConnection::waitThenFlush(bool read) {
   write_in_flight_ = true;
   socket_.async_wait(read ? tcp::socket::wait_read : tcp::socket::wait_write,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                       net::EventScope scope;
                        self->write_in_flight_ = false;
                        ++self->write_waits_;
                        if (ec)
@@ -150,6 +155,7 @@ void UpstreamConnection::startRead() {
     socket_.async_receive(asio::buffer(rbuf_.get(), kReadBufSize),
                           [self = shared_from_this(), waits = write_waits_](
                               const boost::system::error_code& ec, size_t n) {
+                            net::EventScope scope;
                             self->read_in_flight_ = false;
                             if (ec == asio::error::operation_aborted || !self->socket_.is_open())
                               return;  // closed or cancelled
@@ -183,6 +189,7 @@ void UpstreamConnection::startRead() {
   }
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                       net::EventScope scope;
                        self->read_in_flight_ = false;
                        if (ec)
                          return;  // closed or cancelled
@@ -232,6 +239,7 @@ void UpstreamConnection::onRead(net::IoResult r, const char* data) {
     read_in_flight_ = true;
     socket_.async_wait(tcp::socket::wait_write,
                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                         net::EventScope scope;
                          self->read_in_flight_ = false;
                          if (!ec)
                            self->onReadable();

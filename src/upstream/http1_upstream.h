@@ -69,6 +69,7 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   bool closed() const { return state_ == State::Broken; }
 
  private:
+  void scheduledFlush();  // flush() at the end of the event that queued the output
   // Exchange states (one request/response at a time, no upstream pipelining).
   enum class State {
     Idle,    // in the pool, watching for the server closing it

@@ -92,8 +92,11 @@ class UpstreamTlsVerifiedTest(E2ETestCase):
     def setUpClass(cls):
         cls.st = fixture()
         cls.backend = TlsRecordingBackend(*cls.st["good"])
+        # One worker: upstream pools are per worker, and which worker accepts a client connection
+        # is the kernel's choice (SO_REUSEPORT), so with two the reuse test below depended on
+        # where earlier requests had landed.
         cls.gw = Gateway(cls.st["artifact"], args=trust_args(cls.st) + [
-            "--tlsback_prod_endpoint_0=" + cls.backend.url("/b")]).start()
+            "--workers=1", "--tlsback_prod_endpoint_0=" + cls.backend.url("/b")]).start()
 
     @classmethod
     def tearDownClass(cls):
