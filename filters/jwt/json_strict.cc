@@ -80,18 +80,39 @@ class StrictParser {
     return true;
   }
 
+  // The members or elements of a container up to `close`, each read by `element`, separated by
+  // commas (RFC 8259 §4, §5). p_ is just past the opening bracket.
+  template <class Element>
+  bool sequence(char close, Element&& element) {
+    skipWhitespace();
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!element())
+        return false;
+      skipWhitespace();
+      if (p_ == end_)
+        return false;
+      if (*p_ == close) {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return false;
+      ++p_;
+      skipWhitespace();
+    }
+  }
+
   bool object(Json& out, int depth) {
     if (depth > max_depth_)
       return false;
     ++p_;  // '{'
     out = Json::object();
     auto& members = out.get_ref<Json::object_t&>();
-    skipWhitespace();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return sequence('}', [&] {
       if (p_ == end_ || *p_ != '"')
         return false;
       std::string name;
@@ -105,20 +126,8 @@ class StrictParser {
         return false;
       ++p_;
       skipWhitespace();
-      if (!value(it->second, depth))
-        return false;
-      skipWhitespace();
-      if (p_ == end_)
-        return false;
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',')
-        return false;
-      ++p_;
-      skipWhitespace();
-    }
+      return value(it->second, depth);
+    });
   }
 
   bool array(Json& out, int depth) {
@@ -127,27 +136,10 @@ class StrictParser {
     ++p_;  // '['
     out = Json::array();
     auto& elements = out.get_ref<Json::array_t&>();
-    skipWhitespace();
-    if (p_ != end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return sequence(']', [&] {
       elements.emplace_back();
-      if (!value(elements.back(), depth))
-        return false;
-      skipWhitespace();
-      if (p_ == end_)
-        return false;
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',')
-        return false;
-      ++p_;
-      skipWhitespace();
-    }
+      return value(elements.back(), depth);
+    });
   }
 
   // Reads the four hex digits after "\u"; -1 when they are not.
