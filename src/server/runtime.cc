@@ -254,8 +254,8 @@ jwt::TokenCacheOptions tokenCacheOptions(const config::GatewayConfig& config) {
 }
 
 // `[[jwtTokenConfig]]` → one IssuerConfig each; certificateAlias keys come from the
-// `[listenerConfig]` trust store, loaded only when an issuer needs it. Null when no issuer is
-// configured (Bearer tokens then fail closed).
+// `[listenerConfig]` trust store (`trust`, read once by buildRuntime; null when none is
+// configured). Null when no issuer is configured (Bearer tokens then fail closed).
 Result<std::shared_ptr<const jwt::Verifier>> buildVerifier(const config::GatewayConfig& config,
                                                            const tls::TrustStore* trust) {
   const size_t count = config.arrayCount("jwtTokenConfig");
