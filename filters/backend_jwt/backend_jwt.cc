@@ -226,8 +226,12 @@ filter::FilterStatus BackendJwtFilter::onRequestHeaders(filter::RequestContext& 
   const filter::AuthContext* auth = ctx.authContext();
   if (auth == nullptr || auth->auth_type == "mutual_ssl")
     return filter::FilterStatus::Continue;
-  if (!auth->claims_json.empty() && auth->claims_json.find("\"backendJwt\"") != std::string::npos) {
-    Json claims = Json::parse(auth->claims_json, nullptr, false);
+  // A cheap look for the member name before parsing; claims_json is the token's own payload text
+  // (jwt::Verifier), so a name spelled with \u escapes must be parsed to be seen.
+  const std::string& claims_text = auth->claims_json;
+  if (!claims_text.empty() && (claims_text.find("\"backendJwt\"") != std::string::npos ||
+                               claims_text.find("\\u") != std::string::npos)) {
+    Json claims = Json::parse(claims_text, nullptr, false);
     if (auto it = claims.find("backendJwt"); claims.is_object() && it != claims.end() &&
                                              it->is_string() &&
                                              !it->get_ref<const std::string&>().empty()) {

@@ -192,6 +192,20 @@ TEST(BackendJwtFilter, BackendJwtClaimForwardedVerbatim) {
   EXPECT_EQ(r.ctx.head_.headers.count("X-Caller"), 1u);
 }
 
+// claims_json is the token's payload text as signed: the member name may be spelled with escapes.
+TEST(BackendJwtFilter, BackendJwtClaimSpelledWithEscapesIsFound) {
+  BackendJwtConfig c = signingConfig();
+  c.header = "X-Caller";
+  BackendJwtFilter f(c);
+  FilterRun r;
+  filter::AuthContext a = jwtCaller();
+  a.claims_json = R"({"sub":"alice","backend\u004awt":"aaa.bbb.ccc"})";
+  r.ctx.auth_ = a;
+  f.onRequestHeaders(r.ctx);
+  ASSERT_NE(r.ctx.head_.headers.get("X-Caller"), nullptr);
+  EXPECT_EQ(*r.ctx.head_.headers.get("X-Caller"), "aaa.bbb.ccc");
+}
+
 TEST(BackendJwtFilter, GeneratedAndCachedPerCallerAndApi) {
   BackendJwtFilter f(signingConfig());
   auto run = [&](const filter::AuthContext& a, const artifact::Api& api) {
