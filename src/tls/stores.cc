@@ -407,8 +407,8 @@ bool isKeyLabel(std::string_view name) {
          name == "EC PRIVATE KEY" || name == "DSA PRIVATE KEY";
 }
 
-// Parses every PEM block of `data`. Runs under the store library context (encrypted keys may use
-// legacy ciphers).
+// Parses every PEM block of `data`. Runs under the store library context when the file holds an
+// encrypted key (it may use legacy ciphers), in the normal context otherwise (parseStoreFile).
 Result<RawStore> parsePem(const std::string& path, std::string_view data,
                           const std::string& password, bool want_keys) {
   BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
